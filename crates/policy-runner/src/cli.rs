@@ -1,0 +1,260 @@
+//! Command-line interface, flag-compatible with the kwctl subcommands it mirrors.
+
+use anyhow::{anyhow, bail, Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::host::{CompiledModule, Limits};
+use crate::metadata::{self, Metadata};
+use crate::request::build_admission_request;
+
+#[derive(Parser)]
+#[command(name = "policy-runner", version, about = "kwctl-compatible local runner for Kubewarden waPC policies")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args)]
+struct EvaluationArgs {
+    /// File containing the AdmissionRequest or AdmissionReview; `-` reads standard input
+    #[arg(short = 'r', long = "request-path")]
+    request_path: String,
+    /// File containing the settings (YAML or JSON)
+    #[arg(short = 's', long = "settings-path", conflicts_with = "settings_json")]
+    settings_path: Option<PathBuf>,
+    /// Settings as a JSON string
+    #[arg(long = "settings-json")]
+    settings_json: Option<String>,
+    /// Longest a single policy call may run, in seconds (policy-server's default)
+    #[arg(long = "execution-timeout", default_value_t = 2.0)]
+    execution_timeout: f64,
+    /// Largest linear memory the module may use, in MiB
+    #[arg(long = "memory-limit", default_value_t = 1024)]
+    memory_limit: usize,
+    /// Policy module: a path or a file:// URI
+    uri: String,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum InspectOutput {
+    Pretty,
+    Yaml,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Evaluates a request against a policy and prints the AdmissionResponse
+    Run(EvaluationArgs),
+    /// Embeds metadata into a policy module, like `kwctl annotate`
+    Annotate {
+        /// Metadata file (YAML)
+        #[arg(short = 'm', long = "metadata-path")]
+        metadata_path: PathBuf,
+        /// Usage documentation (markdown), stored as io.kubewarden.policy.usage
+        #[arg(short = 'u', long = "usage-path")]
+        usage_path: Option<PathBuf>,
+        /// Where to write the annotated module
+        #[arg(short = 'o', long = "output-path")]
+        output_path: PathBuf,
+        /// Module to annotate
+        wasm_path: PathBuf,
+    },
+    /// Prints the metadata embedded in a policy module
+    Inspect {
+        /// Output format
+        #[arg(short = 'o', long = "output", value_enum, default_value = "pretty")]
+        output: InspectOutput,
+        /// Policy module: a path or a file:// URI
+        uri: String,
+    },
+}
+
+/// Runs one subcommand.
+pub fn execute(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Run(args) => run(&args),
+        Command::Annotate {
+            metadata_path,
+            usage_path,
+            output_path,
+            wasm_path,
+        } => annotate(&metadata_path, usage_path.as_deref(), &output_path, &wasm_path),
+        Command::Inspect { output, uri } => inspect(&uri, output),
+    }
+}
+
+fn module_path(uri: &str) -> Result<PathBuf> {
+    if let Some(path) = uri.strip_prefix("file://") {
+        return Ok(PathBuf::from(path));
+    }
+    if let Some((scheme, _)) = uri.split_once("://") {
+        bail!("unsupported policy URI scheme {scheme}://: policy-runner loads local files (path or file://)");
+    }
+    Ok(PathBuf::from(uri))
+}
+
+fn read_module(uri: &str) -> Result<Vec<u8>> {
+    let path = module_path(uri)?;
+    std::fs::read(&path).with_context(|| format!("cannot read policy module {}", path.display()))
+}
+
+fn read_request(path: &str) -> Result<serde_json::Value> {
+    let text = if path == "-" {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .context("cannot read request from standard input")?;
+        text
+    } else {
+        std::fs::read_to_string(path).with_context(|| format!("cannot read request file {path}"))?
+    };
+    serde_json::from_str(&text).with_context(|| format!("request {path} is not valid JSON"))
+}
+
+fn read_settings(args: &EvaluationArgs) -> Result<serde_json::Value> {
+    let settings: serde_json::Value = if let Some(json) = &args.settings_json {
+        serde_json::from_str(json).context("--settings-json is not valid JSON")?
+    } else if let Some(path) = &args.settings_path {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read settings file {}", path.display()))?;
+        serde_yaml::from_str(&text)
+            .with_context(|| format!("settings file {} is not valid YAML or JSON", path.display()))?
+    } else {
+        serde_json::Value::Object(Default::default())
+    };
+    match settings {
+        serde_json::Value::Object(_) => Ok(settings),
+        // An empty settings file means no settings.
+        serde_json::Value::Null => Ok(serde_json::Value::Object(Default::default())),
+        _ => bail!("settings must be a mapping of setting names to values"),
+    }
+}
+
+fn limits(args: &EvaluationArgs) -> Result<Limits> {
+    if !(args.execution_timeout.is_finite() && args.execution_timeout > 0.0) {
+        bail!("--execution-timeout must be a positive number of seconds");
+    }
+    Ok(Limits {
+        execution_timeout: Duration::from_secs_f64(args.execution_timeout),
+        max_memory_bytes: args
+            .memory_limit
+            .checked_mul(1024 * 1024)
+            .ok_or_else(|| anyhow!("--memory-limit is too large"))?,
+    })
+}
+
+fn load_policy(uri: &str, limits: Limits) -> Result<crate::host::Policy> {
+    let bytes = read_module(uri)?;
+    let module = CompiledModule::compile(&bytes).with_context(|| format!("cannot load policy {uri}"))?;
+    let policy = module
+        .instantiate(limits)
+        .with_context(|| format!("cannot load policy {uri}"))?;
+    policy
+        .protocol_version()
+        .with_context(|| format!("cannot load policy {uri}: Cannot compute ProtocolVersion used by the policy"))?;
+    Ok(policy)
+}
+
+fn run(args: &EvaluationArgs) -> Result<()> {
+    let request = build_admission_request(read_request(&args.request_path)?)?;
+    let settings = read_settings(args)?;
+    let policy = load_policy(&args.uri, limits(args)?)?;
+    let validation = policy.validate_settings(&settings);
+    if !validation.valid {
+        bail!(
+            "Provided settings are not valid: {:?}",
+            validation.message.unwrap_or_default()
+        );
+    }
+    let response = policy.validate(&request, &settings);
+    println!("{}", serde_json::to_string(&response)?);
+    Ok(())
+}
+
+fn annotate(
+    metadata_path: &Path,
+    usage_path: Option<&Path>,
+    output_path: &Path,
+    wasm_path: &Path,
+) -> Result<()> {
+    let text = std::fs::read_to_string(metadata_path)
+        .with_context(|| format!("cannot read metadata file {}", metadata_path.display()))?;
+    let mut metadata: Metadata = serde_yaml::from_str(&text)
+        .with_context(|| format!("cannot parse metadata file {}", metadata_path.display()))?;
+    let module = std::fs::read(wasm_path)
+        .with_context(|| format!("cannot read policy module {}", wasm_path.display()))?;
+    let policy = CompiledModule::compile(&module)
+        .and_then(|compiled| compiled.instantiate(Limits::default()))
+        .with_context(|| format!("cannot load policy {}", wasm_path.display()))?;
+    metadata.protocol_version = Some(
+        policy
+            .protocol_version()
+            .context("Cannot compute ProtocolVersion used by the policy")?,
+    );
+    if let Some(usage_path) = usage_path {
+        let usage = std::fs::read_to_string(usage_path)
+            .with_context(|| format!("cannot read usage file {}", usage_path.display()))?;
+        metadata
+            .annotations
+            .get_or_insert_with(Default::default)
+            .insert(metadata::ANNOTATION_USAGE.to_string(), usage);
+    }
+    metadata.validate().context("Metadata is invalid")?;
+    let annotated = metadata::embed_metadata(&module, &metadata)?;
+    std::fs::write(output_path, annotated)
+        .with_context(|| format!("cannot write {}", output_path.display()))?;
+    Ok(())
+}
+
+fn inspect(uri: &str, output: InspectOutput) -> Result<()> {
+    let module = read_module(uri)?;
+    let metadata = metadata::read_metadata(&module)?
+        .ok_or_else(|| anyhow!("No Kubewarden metadata found inside of '{uri}'"))?;
+    match output {
+        InspectOutput::Yaml => print!("{}", serde_yaml::to_string(&metadata)?),
+        InspectOutput::Json => println!("{}", serde_json::to_string_pretty(&metadata)?),
+        InspectOutput::Pretty => print!("{}", pretty(&metadata)?),
+    }
+    Ok(())
+}
+
+fn pretty(metadata: &Metadata) -> Result<String> {
+    use std::fmt::Write;
+    let annotations = metadata.annotations.clone().unwrap_or_default();
+    let annotation = |key: &str| annotations.get(key).cloned().unwrap_or_default();
+    let mut out = String::new();
+    writeln!(out, "Details")?;
+    for (label, key) in [
+        ("title", "io.kubewarden.policy.title"),
+        ("description", "io.kubewarden.policy.description"),
+        ("author", "io.kubewarden.policy.author"),
+        ("url", "io.kubewarden.policy.url"),
+        ("source", "io.kubewarden.policy.source"),
+        ("license", "io.kubewarden.policy.license"),
+    ] {
+        writeln!(out, "{:<20}{}", format!("{label}:"), annotation(key))?;
+    }
+    writeln!(out, "{:<20}{}", "mutating:", metadata.mutating)?;
+    writeln!(out, "background audit support: {}", metadata.background_audit)?;
+    writeln!(out, "{:<20}{}", "context aware:", !metadata.context_aware_resources.is_empty())?;
+    writeln!(out, "{:<20}{}", "execution mode:", metadata.execution_mode)?;
+    if let Some(version) = &metadata.protocol_version {
+        writeln!(out, "{:<20}{}", "protocol version:", version)?;
+    }
+    writeln!(out, "\nAnnotations")?;
+    for (key, value) in annotations.iter().filter(|(k, _)| {
+        !k.starts_with("io.kubewarden.policy.") || k.as_str() == "io.kubewarden.policy.version"
+    }) {
+        writeln!(out, "{key} {value}")?;
+    }
+    writeln!(out, "\nRules")?;
+    writeln!(out, "{}", serde_yaml::to_string(&metadata.rules)?.trim_end())?;
+    if let Some(usage) = annotations.get(metadata::ANNOTATION_USAGE) {
+        writeln!(out, "\nUsage\n{usage}")?;
+    }
+    Ok(out)
+}

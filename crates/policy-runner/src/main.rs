@@ -1,0 +1,24 @@
+//! `policy-runner`: evaluates, annotates and inspects Kubewarden waPC policies the way `kwctl`
+//! does, for machines where kwctl cannot be installed.
+
+mod cli;
+mod host;
+mod metadata;
+mod request;
+mod response;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    match cli::execute(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            // One line, like kwctl's `Error: …`, with the causes joined by ": ".
+            eprintln!("Error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,330 @@
+//! Kubewarden policy: the Antrea Agent may change annotations of Pods and Nodes through their
+//! status subresources, and nothing else.
+//!
+//! The waPC glue is kept thin: [`evaluate`] is a pure function of the validate payload.
+
+pub mod compare;
+pub mod error;
+pub mod settings;
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use kubewarden_policy_sdk::{accept_request, protocol_version_guest, reject_request};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::Value;
+use wapc_guest::prelude::*;
+
+use crate::compare::{changed_fields, semantically_equal};
+use crate::error::Rejection;
+use crate::settings::{Mode, NodeBinding, Settings};
+
+/// The `userInfo.extra` key of a bound ServiceAccount token that names the Node of its Pod.
+pub const NODE_NAME_CLAIM: &str = "authentication.kubernetes.io/node-name";
+
+/// Server-managed metadata that changes on every write and carries no authority.
+const SERVER_MANAGED_METADATA: [&str; 3] = ["managedFields", "resourceVersion", "generation"];
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wapc_init() {
+    register_function("validate", validate);
+    register_function("validate_settings", validate_settings);
+    register_function("protocol_version", protocol_version_guest);
+}
+
+fn validate_settings(payload: &[u8]) -> CallResult {
+    kubewarden_policy_sdk_strict_settings(payload)
+}
+
+/// Like the SDK's `validate_settings`, but a settings document that does not deserialise (an
+/// unknown key, a wrong type) is reported as invalid settings instead of a guest error.
+fn kubewarden_policy_sdk_strict_settings(payload: &[u8]) -> CallResult {
+    use kubewarden_policy_sdk::settings::{SettingsValidationResponse, Validatable};
+    let message = match serde_json::from_slice::<Settings>(payload) {
+        Ok(settings) => settings.validate().err(),
+        Err(e) => Some(format!("invalid settings: {e}")),
+    };
+    Ok(serde_json::to_vec(&SettingsValidationResponse {
+        valid: message.is_none(),
+        message,
+    })?)
+}
+
+fn validate(payload: &[u8]) -> CallResult {
+    match evaluate(payload) {
+        Ok(()) => accept_request(),
+        Err(rejection) => reject_request(Some(rejection.to_string()), None, None, None),
+    }
+}
+
+/// The part of the validate payload the verdict needs. Objects are borrowed as raw JSON, so
+/// requests from unrestricted subjects (every kubelet heartbeat) never build a tree.
+#[derive(Deserialize)]
+struct Payload<'a> {
+    #[serde(borrow)]
+    request: Request<'a>,
+    #[serde(default)]
+    settings: Settings,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Request<'a> {
+    #[serde(borrow)]
+    kind: GroupVersionKind<'a>,
+    #[serde(borrow)]
+    operation: Cow<'a, str>,
+    #[serde(borrow)]
+    user_info: UserInfo<'a>,
+    #[serde(borrow, default)]
+    name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    namespace: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    object: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    old_object: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct GroupVersionKind<'a> {
+    #[serde(borrow)]
+    group: Cow<'a, str>,
+    #[serde(borrow)]
+    kind: Cow<'a, str>,
+}
+
+#[derive(Deserialize)]
+struct UserInfo<'a> {
+    #[serde(borrow, default)]
+    username: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    extra: Option<&'a RawValue>,
+}
+
+/// Decides a validate payload: `Ok(())` accepts, `Err` says why the request is rejected.
+pub fn evaluate(payload: &[u8]) -> Result<(), Rejection> {
+    let payload: Payload =
+        serde_json::from_slice(payload).map_err(|e| Rejection::InvalidPayload(e.to_string()))?;
+    let request = payload.request;
+    let settings = payload.settings;
+    let Some(username) = request.user_info.username.as_deref() else {
+        return Ok(());
+    };
+    if !settings.restricts(username)
+        || request.operation != "UPDATE"
+        || request.kind.group != ""
+        || !matches!(request.kind.kind.as_ref(), "Pod" | "Node")
+    {
+        return Ok(());
+    }
+    RestrictedUpdate::parse(&request, username)?.check(&settings, &request)
+}
+
+/// An UPDATE of a Pod or Node by a restricted subject, with both objects parsed once.
+struct RestrictedUpdate<'r> {
+    subject: &'r str,
+    kind: &'r str,
+    name: String,
+    old: Value,
+    new: Value,
+}
+
+fn metadata_str<'v>(object: &'v Value, key: &str) -> Option<&'v str> {
+    object.get("metadata")?.get(key)?.as_str()
+}
+
+impl<'r> RestrictedUpdate<'r> {
+    fn parse(request: &'r Request<'_>, subject: &'r str) -> Result<Self, Rejection> {
+        let kind = request.kind.kind.as_ref();
+        let fallback_name = match (&request.namespace, &request.name) {
+            (Some(ns), Some(name)) if !ns.is_empty() => format!("{ns}/{name}"),
+            (_, Some(name)) => name.to_string(),
+            _ => "(unnamed)".to_string(),
+        };
+        let parse = |raw: Option<&RawValue>, field: &'static str| -> Result<Value, Rejection> {
+            let raw = raw.ok_or_else(|| Rejection::MissingObject {
+                subject: subject.to_string(),
+                kind: kind.to_string(),
+                name: fallback_name.clone(),
+                field,
+            })?;
+            let malformed = |reason: String| Rejection::MalformedObject {
+                subject: subject.to_string(),
+                kind: kind.to_string(),
+                name: fallback_name.clone(),
+                field,
+                reason,
+            };
+            match serde_json::from_str::<Value>(raw.get()) {
+                Ok(value @ Value::Object(_)) => Ok(value),
+                Ok(other) => Err(malformed(format!("found {}", json_type(&other)))),
+                Err(e) => Err(malformed(e.to_string())),
+            }
+        };
+        let old = parse(request.old_object, "oldObject")?;
+        let new = parse(request.object, "object")?;
+        let name = match (metadata_str(&old, "namespace"), metadata_str(&old, "name")) {
+            (Some(ns), Some(name)) if !ns.is_empty() => format!("{ns}/{name}"),
+            (_, Some(name)) => name.to_string(),
+            _ => fallback_name,
+        };
+        Ok(RestrictedUpdate {
+            subject,
+            kind,
+            name,
+            old,
+            new,
+        })
+    }
+
+    fn check(mut self, settings: &Settings, request: &Request<'_>) -> Result<(), Rejection> {
+        self.check_node_binding(settings.node_binding, request.user_info.extra)?;
+        self.check_annotation_keys(settings)?;
+        match settings.mode {
+            Mode::AnnotationsOnly => {
+                for object in [&mut self.old, &mut self.new] {
+                    if let Some(Value::Object(metadata)) = object.get_mut("metadata") {
+                        metadata.remove("annotations");
+                        for key in SERVER_MANAGED_METADATA {
+                            metadata.remove(key);
+                        }
+                    }
+                }
+                let mut fields = Vec::new();
+                changed_fields(Some(&self.old), Some(&self.new), "", &mut fields);
+                fields.sort();
+                if !fields.is_empty() {
+                    return Err(Rejection::ChangedBeyondAnnotations {
+                        subject: self.subject.to_string(),
+                        kind: self.kind.to_string(),
+                        name: self.name,
+                        fields,
+                    });
+                }
+            }
+            Mode::StatusAndLabels => {
+                let mut fields = Vec::new();
+                changed_fields(self.old.get("status"), self.new.get("status"), "status", &mut fields);
+                let labels = |object: &Value| object.get("metadata").and_then(|m| m.get("labels")).cloned();
+                changed_fields(
+                    labels(&self.old).as_ref(),
+                    labels(&self.new).as_ref(),
+                    "metadata.labels",
+                    &mut fields,
+                );
+                fields.sort();
+                if !fields.is_empty() {
+                    return Err(Rejection::ChangedLabelsOrStatus {
+                        subject: self.subject.to_string(),
+                        kind: self.kind.to_string(),
+                        name: self.name,
+                        fields,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn check_node_binding(&self, binding: NodeBinding, extra: Option<&RawValue>) -> Result<(), Rejection> {
+        if binding == NodeBinding::Disabled {
+            return Ok(());
+        }
+        let malformed = |reason: String| Rejection::MalformedNodeClaim {
+            subject: self.subject.to_string(),
+            kind: self.kind.to_string(),
+            name: self.name.clone(),
+            reason,
+        };
+        let extra: HashMap<String, Vec<String>> = match extra {
+            None => HashMap::new(),
+            Some(raw) => serde_json::from_str::<Option<HashMap<String, Vec<String>>>>(raw.get())
+                .map_err(|e| malformed(format!("userInfo.extra: {e}")))?
+                .unwrap_or_default(),
+        };
+        let bound_node = match extra.get(NODE_NAME_CLAIM).map(Vec::as_slice) {
+            None | Some([]) => {
+                if binding == NodeBinding::Required {
+                    return Err(Rejection::MissingNodeClaim {
+                        subject: self.subject.to_string(),
+                        kind: self.kind.to_string(),
+                        name: self.name.clone(),
+                    });
+                }
+                return Ok(());
+            }
+            Some([node]) if !node.is_empty() => node.as_str(),
+            Some(values) => return Err(malformed(format!("expected one Node name, found {values:?}"))),
+        };
+        if self.kind == "Node" {
+            if metadata_str(&self.old, "name") != Some(bound_node) {
+                return Err(Rejection::OtherNode {
+                    subject: self.subject.to_string(),
+                    bound_node: bound_node.to_string(),
+                    name: self.name.clone(),
+                });
+            }
+            return Ok(());
+        }
+        match self.old.get("spec").and_then(|s| s.get("nodeName")).and_then(Value::as_str) {
+            Some(node) if node == bound_node => Ok(()),
+            Some(node) if !node.is_empty() => Err(Rejection::PodOnOtherNode {
+                subject: self.subject.to_string(),
+                bound_node: bound_node.to_string(),
+                name: self.name.clone(),
+                pod_node: node.to_string(),
+            }),
+            _ => Err(Rejection::PodNotScheduled {
+                subject: self.subject.to_string(),
+                bound_node: bound_node.to_string(),
+                name: self.name.clone(),
+            }),
+        }
+    }
+
+    fn check_annotation_keys(&self, settings: &Settings) -> Result<(), Rejection> {
+        if settings.allowed_annotation_keys.is_empty() {
+            return Ok(());
+        }
+        fn annotations(object: &Value) -> Option<&serde_json::Map<String, Value>> {
+            object.get("metadata")?.get("annotations")?.as_object()
+        }
+        let empty = serde_json::Map::new();
+        let old = annotations(&self.old).unwrap_or(&empty);
+        let new = annotations(&self.new).unwrap_or(&empty);
+        let mut keys: Vec<String> = old
+            .keys()
+            .chain(new.keys())
+            .filter(|key| !semantically_equal(old.get(*key), new.get(*key)))
+            .filter(|key| !settings.annotation_key_allowed(key))
+            .cloned()
+            .collect();
+        keys.sort();
+        keys.dedup();
+        if keys.is_empty() {
+            return Ok(());
+        }
+        Err(Rejection::AnnotationKeysNotAllowed {
+            subject: self.subject.to_string(),
+            kind: self.kind.to_string(),
+            name: self.name.clone(),
+            keys,
+        })
+    }
+}
+
+fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,50 @@
+//! Every reason this policy rejects a request.
+
+use thiserror::Error;
+
+/// One hostPath (or PersistentVolume path) that reaches a protected path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    /// Where the path is written, e.g. `spec.template.spec.volumes[2] "host" hostPath`.
+    pub location: String,
+    /// The host path as written in the object.
+    pub host_path: String,
+    /// The protected path (or its equivalent spelling) it reaches.
+    pub reaches: String,
+}
+
+impl std::fmt::Display for Violation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {} reaches protected path {}",
+            self.location,
+            serde_json::Value::from(self.host_path.as_str()),
+            serde_json::Value::from(self.reaches.as_str())
+        )
+    }
+}
+
+fn join(violations: &[Violation]) -> String {
+    violations
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Why a request is rejected.
+#[derive(Error, Debug, PartialEq, Eq)]
+pub enum Rejection {
+    #[error("cannot parse the admission request: {0}")]
+    InvalidPayload(String),
+
+    #[error("{kind} {name} cannot be checked: request.object is missing")]
+    MissingObject { kind: String, name: String },
+
+    #[error("{kind} {name} cannot be checked: {reason}")]
+    MalformedObject { kind: String, name: String, reason: String },
+
+    #[error("{kind} {name} mounts host paths that reach protected paths: {}", join(.violations))]
+    ReachesProtectedPath { kind: String, name: String, violations: Vec<Violation> },
+}

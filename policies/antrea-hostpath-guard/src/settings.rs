@@ -1,0 +1,199 @@
+//! Settings of the policy. Unknown keys are an error, so a typo cannot silently disable a rule.
+
+use serde::{Deserialize, Serialize};
+
+use crate::paths::{expand_protected, NormalPath};
+
+/// A namespace and ServiceAccount whose Pods may mount protected host paths.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Exemption {
+    pub namespace: String,
+    pub service_account_name: String,
+}
+
+/// Policy settings.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Settings {
+    /// Host directories no workload may reach.
+    #[serde(default = "default_protected_paths")]
+    pub protected_paths: Vec<String>,
+    /// Groups of prefixes that reach the same host directory (`/var/run` is a symlink to `/run`).
+    #[serde(default = "default_equivalent_paths")]
+    pub equivalent_paths: Vec<Vec<String>>,
+    /// Whether `/proc/<pid>`-style paths count as reaching every protected path.
+    #[serde(default = "default_true")]
+    pub proc_indirection: bool,
+    /// Whether PersistentVolumes' hostPath and local paths are checked.
+    #[serde(default = "default_true")]
+    pub check_persistent_volumes: bool,
+    /// Pods (and templates) that may mount protected paths: Antrea's own agent.
+    #[serde(default = "default_exemptions")]
+    pub exemptions: Vec<Exemption>,
+}
+
+fn default_protected_paths() -> Vec<String> {
+    vec!["/var/run/antrea".to_string()]
+}
+
+fn default_equivalent_paths() -> Vec<Vec<String>> {
+    vec![vec!["/var/run".to_string(), "/run".to_string()]]
+}
+
+fn default_true() -> bool {
+    true
+}
+
+fn default_exemptions() -> Vec<Exemption> {
+    vec![Exemption {
+        namespace: "kube-system".to_string(),
+        service_account_name: "antrea-agent".to_string(),
+    }]
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            protected_paths: default_protected_paths(),
+            equivalent_paths: default_equivalent_paths(),
+            proc_indirection: true,
+            check_persistent_volumes: true,
+            exemptions: default_exemptions(),
+        }
+    }
+}
+
+fn check_absolute(field: &str, path: &str) -> Result<(), String> {
+    if path.is_empty() {
+        return Err(format!("{field} must not contain empty paths"));
+    }
+    if !path.starts_with('/') {
+        return Err(format!("{field} must contain absolute paths, found {path:?}"));
+    }
+    Ok(())
+}
+
+impl kubewarden_policy_sdk::settings::Validatable for Settings {
+    fn validate(&self) -> Result<(), String> {
+        if self.protected_paths.is_empty() {
+            return Err("protectedPaths must name at least one path".to_string());
+        }
+        for path in &self.protected_paths {
+            check_absolute("protectedPaths", path)?;
+        }
+        for group in &self.equivalent_paths {
+            if group.len() < 2 {
+                return Err("each equivalentPaths group must name at least two paths".to_string());
+            }
+            for path in group {
+                check_absolute("equivalentPaths", path)?;
+            }
+        }
+        for exemption in &self.exemptions {
+            if exemption.namespace.is_empty() || exemption.service_account_name.is_empty() {
+                return Err("exemptions need a non-empty namespace and serviceAccountName".to_string());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Settings turned into what evaluation needs: every protected spelling, normalised.
+pub struct Rules {
+    /// Protected paths as configured, each with all its equivalent spellings.
+    pub protected: Vec<NormalPath>,
+    pub proc_indirection: bool,
+    pub check_persistent_volumes: bool,
+    pub exemptions: Vec<Exemption>,
+}
+
+impl From<Settings> for Rules {
+    fn from(settings: Settings) -> Self {
+        let protected: Vec<NormalPath> =
+            settings.protected_paths.iter().map(|p| NormalPath::new(p)).collect();
+        let equivalent: Vec<Vec<NormalPath>> = settings
+            .equivalent_paths
+            .iter()
+            .map(|group| group.iter().map(|p| NormalPath::new(p)).collect())
+            .collect();
+        Rules {
+            protected: expand_protected(&protected, &equivalent),
+            proc_indirection: settings.proc_indirection,
+            check_persistent_volumes: settings.check_persistent_volumes,
+            exemptions: settings.exemptions,
+        }
+    }
+}
+
+impl Rules {
+    /// Whether a Pod running as `service_account` in `namespace` is exempt.
+    pub fn exempt(&self, namespace: &str, service_account: &str) -> bool {
+        self.exemptions
+            .iter()
+            .any(|e| e.namespace == namespace && e.service_account_name == service_account)
+    }
+
+    /// The protected path a host path reaches, if any.
+    pub fn reached_by(&self, host_path: &str) -> Option<&NormalPath> {
+        let path = NormalPath::new(host_path);
+        if self.proc_indirection && path.is_proc_indirection() {
+            return self.protected.first();
+        }
+        self.protected.iter().find(|protected| path.overlaps(protected))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kubewarden_policy_sdk::settings::Validatable;
+    use rstest::rstest;
+    use serde_json::json;
+
+    #[rstest]
+    #[case::defaults(json!({}), Ok(()))]
+    #[case::custom(json!({"protectedPaths": ["/var/lib/secret"], "equivalentPaths": [], "procIndirection": false, "checkPersistentVolumes": false, "exemptions": []}), Ok(()))]
+    #[case::empty_protected(json!({"protectedPaths": []}), Err("protectedPaths must name at least one path"))]
+    #[case::relative_protected(json!({"protectedPaths": ["var/run/antrea"]}), Err("protectedPaths must contain absolute paths, found \"var/run/antrea\""))]
+    #[case::empty_string_protected(json!({"protectedPaths": [""]}), Err("protectedPaths must not contain empty paths"))]
+    #[case::lonely_group(json!({"equivalentPaths": [["/run"]]}), Err("each equivalentPaths group must name at least two paths"))]
+    #[case::relative_equivalent(json!({"equivalentPaths": [["/var/run", "run"]]}), Err("equivalentPaths must contain absolute paths, found \"run\""))]
+    #[case::empty_exemption(json!({"exemptions": [{"namespace": "", "serviceAccountName": "x"}]}), Err("exemptions need a non-empty namespace and serviceAccountName"))]
+    fn validation(#[case] settings: serde_json::Value, #[case] expected: Result<(), &str>) {
+        let settings: Settings = serde_json::from_value(settings).unwrap();
+        assert_eq!(settings.validate(), expected.map_err(str::to_string));
+    }
+
+    #[rstest]
+    #[case::unknown_key(json!({"protectedPath": ["/x"]}), "unknown field `protectedPath`")]
+    #[case::exemption_without_service_account(json!({"exemptions": [{"namespace": "kube-system"}]}), "missing field `serviceAccountName`")]
+    #[case::exemption_unknown_key(json!({"exemptions": [{"namespace": "a", "serviceAccountName": "b", "name": "c"}]}), "unknown field `name`")]
+    #[case::proc_not_bool(json!({"procIndirection": "yes"}), "invalid type")]
+    fn malformed(#[case] settings: serde_json::Value, #[case] expected: &str) {
+        let error = serde_json::from_value::<Settings>(settings).unwrap_err().to_string();
+        assert!(error.contains(expected), "{error}");
+    }
+
+    #[rstest]
+    #[case::run_alias("/run", Some("/run/antrea"))]
+    #[case::run_alias_child("/run/antrea/openvswitch", Some("/run/antrea"))]
+    #[case::var_run("/var/run", Some("/var/run/antrea"))]
+    #[case::root("/", Some("/var/run/antrea"))]
+    #[case::proc_root("/proc/1/root", Some("/var/run/antrea"))]
+    #[case::proc_sys("/proc/sys", None)]
+    #[case::run_sibling("/run/antrea-x", None)]
+    #[case::var_log("/var/log/antrea", None)]
+    fn reached_with_defaults(#[case] host_path: &str, #[case] expected: Option<&str>) {
+        let rules = Rules::from(Settings::default());
+        assert_eq!(rules.reached_by(host_path).map(ToString::to_string).as_deref(), expected);
+    }
+
+    #[test]
+    fn proc_rule_can_be_disabled() {
+        let rules = Rules::from(Settings { proc_indirection: false, ..Settings::default() });
+        assert_eq!(rules.reached_by("/proc/1/root"), None);
+        // `/proc` itself is not a parent of /var/run/antrea lexically.
+        assert_eq!(rules.reached_by("/proc"), None);
+    }
+}

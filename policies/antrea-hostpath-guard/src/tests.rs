@@ -1,0 +1,170 @@
+use super::*;
+use rstest::rstest;
+use serde_json::{json, Value};
+
+fn fixture(name: &str) -> Value {
+    let path = format!("{}/test_data/{name}", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_slice(&std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))).unwrap()
+}
+
+fn verdict(name: &str, settings: Value) -> Result<(), String> {
+    let payload = json!({"request": fixture(name), "settings": settings});
+    evaluate(&serde_json::to_vec(&payload).unwrap()).map_err(|r| r.to_string())
+}
+
+#[rstest]
+#[case::antrea_agent_daemonset("antrea-agent-daemonset.json")]
+#[case::antrea_agent_pod("antrea-agent-pod.json")]
+#[case::antrea_controller_deployment("antrea-controller-deployment.json")]
+#[case::proc_sys("pod-hostpath-allowed-proc-sys.json")]
+#[case::sibling_suffix("pod-hostpath-allowed-sibling-suffix.json")]
+#[case::sibling_dir("pod-hostpath-allowed-sibling-dir.json")]
+#[case::var_log("pod-hostpath-allowed-var-log.json")]
+#[case::run_sibling("pod-hostpath-allowed-run-sibling.json")]
+#[case::secret_mounted_under_var_run_antrea("pod-secret-mounted-under-var-run-antrea.json")]
+#[case::deprecated_service_account_field("pod-kube-system-deprecated-service-account-field.json")]
+#[case::update_keeps_existing_violation("pod-update-existing-violation.json")]
+#[case::deployment_update_keeps_existing_violation("deployment-update-existing-violation.json")]
+#[case::deployment_safe("deployment-safe.json")]
+#[case::replicaset_safe("replicaset-safe.json")]
+#[case::statefulset_safe("statefulset-safe.json")]
+#[case::daemonset_safe("daemonset-safe.json")]
+#[case::job_safe("job-safe.json")]
+#[case::cronjob_safe("cronjob-safe.json")]
+#[case::replicationcontroller_safe("replicationcontroller-safe.json")]
+#[case::pv_safe("pv-hostpath-safe.json")]
+#[case::other_kind("configmap.json")]
+fn accepted_with_defaults(#[case] name: &str) {
+    assert_eq!(verdict(name, json!({})), Ok(()));
+}
+
+#[rstest]
+#[case::var_run_antrea("var-run-antrea", "/var/run/antrea", "/var/run/antrea")]
+#[case::double_leading_slash("double-leading-slash", "//var/run/antrea", "/var/run/antrea")]
+#[case::double_inner_slash("double-inner-slash", "/var//run/antrea", "/var/run/antrea")]
+#[case::dot_segment("dot-segment", "/var/run/./antrea", "/var/run/antrea")]
+#[case::dot_dot_segment("dot-dot-segment", "/var/log/../run/antrea", "/var/run/antrea")]
+#[case::trailing_slash("trailing-slash", "/var/run/antrea/", "/var/run/antrea")]
+#[case::ovsdb_file("ovsdb-file", "/var/run/antrea/openvswitch/conf.db", "/var/run/antrea")]
+#[case::parent_var_run("parent-var-run", "/var/run", "/var/run/antrea")]
+#[case::parent_var("parent-var", "/var", "/var/run/antrea")]
+#[case::root("root", "/", "/var/run/antrea")]
+#[case::run_alias("run-alias", "/run", "/run/antrea")]
+#[case::run_alias_antrea("run-alias-antrea", "/run/antrea", "/run/antrea")]
+#[case::relative("relative", "var/run/antrea", "/var/run/antrea")]
+#[case::proc_pid_root("proc-pid-root", "/proc/1/root", "/var/run/antrea")]
+#[case::proc_self_root("proc-self-root", "/proc/self/root", "/var/run/antrea")]
+#[case::proc("proc", "/proc", "/var/run/antrea")]
+fn pod_spellings_rejected(#[case] label: &str, #[case] written: &str, #[case] reaches: &str) {
+    let error = verdict(&format!("pod-hostpath-{label}.json"), json!({})).unwrap_err();
+    let expected = format!(
+        "Pod tenant-a/web-1 mounts host paths that reach protected paths: spec.volumes[1] \"host\" hostPath {} reaches protected path \"{reaches}\"",
+        Value::from(written)
+    );
+    assert_eq!(error, expected);
+}
+
+#[rstest]
+#[case::deployment("deployment", "Deployment", "spec.template.spec.volumes[2]")]
+#[case::replicaset("replicaset", "ReplicaSet", "spec.template.spec.volumes[2]")]
+#[case::statefulset("statefulset", "StatefulSet", "spec.template.spec.volumes[2]")]
+#[case::daemonset("daemonset", "DaemonSet", "spec.template.spec.volumes[2]")]
+#[case::job("job", "Job", "spec.template.spec.volumes[2]")]
+#[case::cronjob("cronjob", "CronJob", "spec.jobTemplate.spec.template.spec.volumes[2]")]
+#[case::replicationcontroller("replicationcontroller", "ReplicationController", "spec.template.spec.volumes[2]")]
+fn workloads_rejected(#[case] slug: &str, #[case] kind: &str, #[case] field: &str) {
+    let error = verdict(&format!("{slug}-hostpath-var-run.json"), json!({})).unwrap_err();
+    assert_eq!(
+        error,
+        format!("{kind} tenant-a/web mounts host paths that reach protected paths: {field} \"host\" hostPath \"/var/run\" reaches protected path \"/var/run/antrea\"")
+    );
+}
+
+#[rstest]
+#[case::agent_in_other_namespace("antrea-agent-daemonset-other-namespace.json", "DaemonSet tenant-a/antrea-agent mounts host paths that reach protected paths: spec.template.spec.volumes[3] \"host-proc\" hostPath \"/proc\" reaches protected path \"/var/run/antrea\"; spec.template.spec.volumes[5] \"host-var-run-antrea\" hostPath \"/var/run/antrea\"")]
+#[case::agent_with_other_service_account("antrea-agent-daemonset-other-service-account.json", "DaemonSet kube-system/antrea-agent mounts host paths")]
+#[case::kube_system_other_service_account("pod-kube-system-other-service-account.json", "Pod kube-system/web-1 mounts host paths")]
+#[case::unmounted_volume("pod-unmounted-hostpath-volume.json", "spec.volumes[0] \"sneaky\" hostPath \"/run\" reaches protected path \"/run/antrea\"")]
+#[case::every_offending_volume_listed("pod-two-offending-volumes.json", "spec.volumes[1] \"run\" hostPath \"/var/run\" reaches protected path \"/var/run/antrea\"; spec.volumes[3] \"root\" hostPath \"/\" reaches protected path \"/var/run/antrea\"")]
+#[case::ephemeral_containers_new_volume("pod-ephemeral-containers-new-violation.json", "spec.volumes[1] \"antrea\" hostPath \"/run/antrea\"")]
+#[case::deployment_update_new_violation("deployment-update-new-violation.json", "spec.template.spec.volumes[1] \"host\" hostPath \"/\" reaches")]
+#[case::pv_hostpath("pv-hostpath-var-run-antrea.json", "PersistentVolume pv-1 mounts host paths that reach protected paths: spec.hostPath.path \"/var/run/antrea\" reaches protected path \"/var/run/antrea\"")]
+#[case::pv_local("pv-local-run.json", "PersistentVolume pv-1 mounts host paths that reach protected paths: spec.local.path \"/run\" reaches protected path \"/run/antrea\"")]
+#[case::volumes_not_a_list("pod-volumes-not-a-list.json", "Pod tenant-a/web-1 cannot be checked: invalid type: map, expected a sequence")]
+fn rejected_with_defaults(#[case] name: &str, #[case] message: &str) {
+    let error = verdict(name, json!({})).unwrap_err();
+    assert!(error.contains(message), "{error:?} does not contain {message:?}");
+}
+
+#[rstest]
+#[case::proc_rule_off("pod-hostpath-proc-pid-root.json", json!({"procIndirection": false}), None)]
+#[case::proc_rule_off_still_catches_root("pod-hostpath-root.json", json!({"procIndirection": false}), Some("reaches protected path \"/var/run/antrea\""))]
+#[case::pv_check_off("pv-hostpath-var-run-antrea.json", json!({"checkPersistentVolumes": false}), None)]
+#[case::custom_exemption("pod-custom-exemption.json", json!({"exemptions": [{"namespace": "monitoring", "serviceAccountName": "node-exporter"}]}), None)]
+#[case::default_exemption_is_replaced("antrea-agent-daemonset.json", json!({"exemptions": [{"namespace": "monitoring", "serviceAccountName": "node-exporter"}]}), Some("DaemonSet kube-system/antrea-agent mounts host paths"))]
+#[case::custom_protected_path("pod-custom-protected-path.json", json!({"protectedPaths": ["/var/lib/kubelet"]}), Some("hostPath \"/var/lib/kubelet\" reaches protected path \"/var/lib/kubelet\""))]
+#[case::custom_protected_path_frees_antrea("pod-hostpath-var-run-antrea.json", json!({"protectedPaths": ["/var/lib/kubelet"]}), None)]
+#[case::no_equivalent_paths("pod-hostpath-run-alias.json", json!({"equivalentPaths": []}), None)]
+#[case::custom_equivalent_paths("pod-hostpath-allowed-var-log.json", json!({"protectedPaths": ["/srv/antrea"], "equivalentPaths": [["/srv", "/var/log"]]}), Some("hostPath \"/var/log\" reaches protected path \"/var/log/antrea\""))]
+fn custom_settings(#[case] name: &str, #[case] settings: Value, #[case] message: Option<&str>) {
+    match (verdict(name, settings), message) {
+        (Ok(()), None) => {}
+        (Err(error), Some(message)) => assert!(error.contains(message), "{error:?} does not contain {message:?}"),
+        (verdict, expected) => panic!("got {verdict:?}, expected {expected:?}"),
+    }
+}
+
+#[rstest]
+#[case::delete(json!("DELETE"))]
+#[case::connect(json!("CONNECT"))]
+fn other_operations_accepted(#[case] operation: Value) {
+    let mut request = fixture("pod-hostpath-root.json");
+    request["operation"] = operation;
+    let payload = serde_json::to_vec(&json!({"request": request, "settings": {}})).unwrap();
+    assert_eq!(evaluate(&payload), Ok(()));
+}
+
+#[test]
+fn same_kind_in_another_group_is_not_a_workload() {
+    let mut request = fixture("deployment-hostpath-var-run.json");
+    request["kind"]["group"] = json!("example.com");
+    let payload = serde_json::to_vec(&json!({"request": request, "settings": {}})).unwrap();
+    assert_eq!(evaluate(&payload), Ok(()));
+}
+
+#[rstest]
+#[case::missing_object(Value::Null, "Pod tenant-a/web-1 cannot be checked: request.object is missing")]
+#[case::object_is_a_string(json!("pod"), "Pod tenant-a/web-1 cannot be checked: invalid type: string \"pod\", expected struct Object")]
+#[case::host_path_without_path_is_root(json!({"spec": {"volumes": [{"name": "h", "hostPath": {}}]}}), "Pod tenant-a/web-1 mounts host paths that reach protected paths: spec.volumes[0] \"h\" hostPath \"\" reaches protected path \"/var/run/antrea\"")]
+#[case::path_not_a_string(json!({"spec": {"volumes": [{"name": "h", "hostPath": {"path": 7}}]}}), "Pod tenant-a/web-1 cannot be checked: invalid type: integer `7`")]
+fn malformed_objects_rejected(#[case] object: Value, #[case] message: &str) {
+    let mut request = fixture("pod-hostpath-root.json");
+    request["object"] = object;
+    let payload = serde_json::to_vec(&json!({"request": request, "settings": {}})).unwrap();
+    let error = evaluate(&payload).unwrap_err().to_string();
+    assert!(error.starts_with(message), "{error:?} does not start with {message:?}");
+}
+
+#[rstest]
+#[case::not_json(b"{".as_slice())]
+#[case::no_request(br#"{"settings": {}}"#.as_slice())]
+#[case::kind_not_an_object(br#"{"request": {"kind": "Pod", "operation": "CREATE"}}"#.as_slice())]
+fn unparseable_payload_rejected(#[case] payload: &[u8]) {
+    let error = evaluate(payload).unwrap_err().to_string();
+    assert!(error.starts_with("cannot parse the admission request: "), "{error}");
+}
+
+#[rstest]
+#[case::defaults(json!({}), true, None)]
+#[case::unknown_key(json!({"protectedPath": ["/x"]}), false, Some("invalid settings: unknown field `protectedPath`"))]
+#[case::relative(json!({"protectedPaths": ["x"]}), false, Some("protectedPaths must contain absolute paths"))]
+#[case::empty(json!({"protectedPaths": []}), false, Some("protectedPaths must name at least one path"))]
+fn settings_validation(#[case] settings: Value, #[case] valid: bool, #[case] message: Option<&str>) {
+    let answer = validate_settings(&serde_json::to_vec(&settings).unwrap()).unwrap();
+    let answer: Value = serde_json::from_slice(&answer).unwrap();
+    assert_eq!(answer["valid"], json!(valid));
+    match message {
+        Some(message) => assert!(answer["message"].as_str().unwrap().starts_with(message), "{answer}"),
+        None => assert!(answer["message"].is_null()),
+    }
+}
