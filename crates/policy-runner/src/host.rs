@@ -1,7 +1,7 @@
 //! Loads a waPC policy module into wasmtime, the engine stack policy-server uses, with an
 //! execution deadline and a memory cap so a runaway module cannot hang or exhaust the machine.
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use kubewarden_policy_sdk::metadata::ProtocolVersion;
 use kubewarden_policy_sdk::response::ValidationResponse;
 use kubewarden_policy_sdk::settings::SettingsValidationResponse;
@@ -46,6 +46,10 @@ pub struct CompiledModule {
 impl CompiledModule {
     /// Compiles the module; the bytes must be a WebAssembly binary.
     pub fn compile(bytes: &[u8]) -> Result<Self> {
+        // wasmtime would also accept the text format; a policy is always a binary module.
+        if !bytes.starts_with(b"\0asm") {
+            bail!("not a valid WebAssembly module: the file does not start with the \\0asm magic number");
+        }
         let mut config = wasmtime::Config::new();
         config.epoch_interruption(true);
         let engine = wasmtime::Engine::new(&config).map_err(|e| anyhow!("{e}"))?;

@@ -17,7 +17,9 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             // One line, like kwctl's `Error: …`, with the causes joined by ": ".
-            eprintln!("Error: {error:#}");
+            let message = format!("{error:#}");
+            let one_line: Vec<&str> = message.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+            eprintln!("Error: {}", one_line.join(" "));
             ExitCode::FAILURE
         }
     }
