@@ -11,7 +11,11 @@ use crate::metadata::{self, Metadata};
 use crate::request::build_admission_request;
 
 #[derive(Parser)]
-#[command(name = "policy-runner", version, about = "kwctl-compatible local runner for Kubewarden waPC policies")]
+#[command(
+    name = "policy-runner",
+    version,
+    about = "kwctl-compatible local runner for Kubewarden waPC policies"
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -82,7 +86,12 @@ pub fn execute(cli: Cli) -> Result<()> {
             usage_path,
             output_path,
             wasm_path,
-        } => annotate(&metadata_path, usage_path.as_deref(), &output_path, &wasm_path),
+        } => annotate(
+            &metadata_path,
+            usage_path.as_deref(),
+            &output_path,
+            &wasm_path,
+        ),
         Command::Inspect { output, uri } => inspect(&uri, output),
     }
 }
@@ -121,8 +130,9 @@ fn read_settings(args: &EvaluationArgs) -> Result<serde_json::Value> {
     } else if let Some(path) = &args.settings_path {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read settings file {}", path.display()))?;
-        serde_yaml::from_str(&text)
-            .with_context(|| format!("settings file {} is not valid YAML or JSON", path.display()))?
+        serde_yaml::from_str(&text).with_context(|| {
+            format!("settings file {} is not valid YAML or JSON", path.display())
+        })?
     } else {
         serde_json::Value::Object(Default::default())
     };
@@ -149,13 +159,14 @@ fn limits(args: &EvaluationArgs) -> Result<Limits> {
 
 fn load_policy(uri: &str, limits: Limits) -> Result<crate::host::Policy> {
     let bytes = read_module(uri)?;
-    let module = CompiledModule::compile(&bytes).with_context(|| format!("cannot load policy {uri}"))?;
+    let module =
+        CompiledModule::compile(&bytes).with_context(|| format!("cannot load policy {uri}"))?;
     let policy = module
         .instantiate(limits)
         .with_context(|| format!("cannot load policy {uri}"))?;
-    policy
-        .protocol_version()
-        .with_context(|| format!("cannot load policy {uri}: Cannot compute ProtocolVersion used by the policy"))?;
+    policy.protocol_version().with_context(|| {
+        format!("cannot load policy {uri}: Cannot compute ProtocolVersion used by the policy")
+    })?;
     Ok(policy)
 }
 
@@ -239,8 +250,17 @@ fn pretty(metadata: &Metadata) -> Result<String> {
         writeln!(out, "{:<20}{}", format!("{label}:"), annotation(key))?;
     }
     writeln!(out, "{:<20}{}", "mutating:", metadata.mutating)?;
-    writeln!(out, "background audit support: {}", metadata.background_audit)?;
-    writeln!(out, "{:<20}{}", "context aware:", !metadata.context_aware_resources.is_empty())?;
+    writeln!(
+        out,
+        "background audit support: {}",
+        metadata.background_audit
+    )?;
+    writeln!(
+        out,
+        "{:<20}{}",
+        "context aware:",
+        !metadata.context_aware_resources.is_empty()
+    )?;
     writeln!(out, "{:<20}{}", "execution mode:", metadata.execution_mode)?;
     if let Some(version) = &metadata.protocol_version {
         writeln!(out, "{:<20}{}", "protocol version:", version)?;
@@ -252,7 +272,11 @@ fn pretty(metadata: &Metadata) -> Result<String> {
         writeln!(out, "{key} {value}")?;
     }
     writeln!(out, "\nRules")?;
-    writeln!(out, "{}", serde_yaml::to_string(&metadata.rules)?.trim_end())?;
+    writeln!(
+        out,
+        "{}",
+        serde_yaml::to_string(&metadata.rules)?.trim_end()
+    )?;
     if let Some(usage) = annotations.get(metadata::ANNOTATION_USAGE) {
         writeln!(out, "\nUsage\n{usage}")?;
     }

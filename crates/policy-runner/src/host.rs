@@ -149,12 +149,12 @@ impl Policy {
     pub fn validate_settings(&self, settings: &serde_json::Value) -> SettingsValidationResponse {
         let payload = serde_json::to_vec(settings).unwrap_or_default();
         match self.host.call("validate_settings", &payload) {
-            Ok(answer) => serde_json::from_slice(&answer).unwrap_or_else(|e| {
-                SettingsValidationResponse {
+            Ok(answer) => {
+                serde_json::from_slice(&answer).unwrap_or_else(|e| SettingsValidationResponse {
                     valid: false,
                     message: Some(format!("error: {e:?}")),
-                }
-            }),
+                })
+            }
             Err(e) => SettingsValidationResponse {
                 valid: false,
                 message: Some(format!(

@@ -18,7 +18,11 @@ fn main() -> ExitCode {
         Err(error) => {
             // One line, like kwctl's `Error: …`, with the causes joined by ": ".
             let message = format!("{error:#}");
-            let one_line: Vec<&str> = message.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+            let one_line: Vec<&str> = message
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect();
             eprintln!("Error: {}", one_line.join(" "));
             ExitCode::FAILURE
         }

@@ -58,15 +58,15 @@ pub fn build_admission_request(input: serde_json::Value) -> Result<AdmissionRequ
     let object = input
         .as_object()
         .ok_or_else(|| anyhow!("Invalid request object"))?;
-    let request = if object.get("kind").and_then(serde_json::Value::as_str) == Some("AdmissionReview")
-    {
-        object
-            .get("request")
-            .cloned()
-            .ok_or_else(|| anyhow!("invalid AdmissionReview object"))?
-    } else {
-        input
-    };
+    let request =
+        if object.get("kind").and_then(serde_json::Value::as_str) == Some("AdmissionReview") {
+            object
+                .get("request")
+                .cloned()
+                .ok_or_else(|| anyhow!("invalid AdmissionReview object"))?
+        } else {
+            input
+        };
     serde_json::from_value(request)
         .map_err(|e| anyhow!("cannot build AdmissionRequest object from given input: {e}"))
 }
@@ -97,7 +97,9 @@ mod tests {
         request.as_object_mut().unwrap().remove(field);
         let error = build_admission_request(request).unwrap_err().to_string();
         assert!(
-            error.starts_with("cannot build AdmissionRequest object from given input: missing field"),
+            error.starts_with(
+                "cannot build AdmissionRequest object from given input: missing field"
+            ),
             "{error}"
         );
         assert!(error.contains(field), "{error}");

@@ -76,12 +76,12 @@ impl AdmissionResponse {
             }
             (None, _) => None,
         };
-        let status = (response.message.is_some() || response.code.is_some()).then(|| {
+        let status = (response.message.is_some() || response.code.is_some()).then_some(
             AdmissionResponseStatus {
                 message: response.message,
                 code: response.code,
-            }
-        });
+            },
+        );
         Ok(AdmissionResponse {
             uid,
             allowed: response.accepted,

@@ -2,7 +2,9 @@
 //! path of the host (accept, reject, mutate, log, host capability, trap, endless loop,
 //! unbounded allocation). The behaviour is picked by the `behaviour` setting.
 
-use kubewarden_policy_sdk::{accept_request, mutate_request, protocol_version_guest, reject_request};
+use kubewarden_policy_sdk::{
+    accept_request, mutate_request, protocol_version_guest, reject_request,
+};
 use serde::Deserialize;
 use wapc_guest::prelude::*;
 
@@ -40,14 +42,20 @@ fn validate_settings(payload: &[u8]) -> CallResult {
 fn validate(payload: &[u8]) -> CallResult {
     let payload: Payload = serde_json::from_slice(payload)?;
     match payload.settings.behaviour.as_str() {
-        "reject" => reject_request(Some("rejected by test guest".to_string()), Some(403), None, None),
+        "reject" => reject_request(
+            Some("rejected by test guest".to_string()),
+            Some(403),
+            None,
+            None,
+        ),
         "mutate" => {
             let mut object = payload.request["object"].clone();
             object["metadata"]["labels"]["mutated"] = serde_json::Value::from("true");
             mutate_request(object)
         }
         "log" => {
-            let event = serde_json::json!({"level": "info", "message": "hello from the test guest"});
+            let event =
+                serde_json::json!({"level": "info", "message": "hello from the test guest"});
             host_call("kubewarden", "tracing", "log", &serde_json::to_vec(&event)?)?;
             accept_request()
         }

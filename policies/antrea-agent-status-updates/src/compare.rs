@@ -94,7 +94,11 @@ pub fn changed_fields(old: Option<&Value>, new: Option<&Value>, path: &str, out:
             }
         }
     } else if !semantically_equal(old, new) {
-        out.push(if path.is_empty() { "(whole object)".to_string() } else { path.to_string() });
+        out.push(if path.is_empty() {
+            "(whole object)".to_string()
+        } else {
+            path.to_string()
+        });
     }
 }
 

@@ -114,7 +114,7 @@ pub fn evaluate(payload: &[u8]) -> Result<(), Rejection> {
     };
     if !settings.restricts(username)
         || request.operation != "UPDATE"
-        || request.kind.group != ""
+        || !request.kind.group.is_empty()
         || !matches!(request.kind.kind.as_ref(), "Pod" | "Node")
     {
         return Ok(());
@@ -206,8 +206,18 @@ impl<'r> RestrictedUpdate<'r> {
             }
             Mode::StatusAndLabels => {
                 let mut fields = Vec::new();
-                changed_fields(self.old.get("status"), self.new.get("status"), "status", &mut fields);
-                let labels = |object: &Value| object.get("metadata").and_then(|m| m.get("labels")).cloned();
+                changed_fields(
+                    self.old.get("status"),
+                    self.new.get("status"),
+                    "status",
+                    &mut fields,
+                );
+                let labels = |object: &Value| {
+                    object
+                        .get("metadata")
+                        .and_then(|m| m.get("labels"))
+                        .cloned()
+                };
                 changed_fields(
                     labels(&self.old).as_ref(),
                     labels(&self.new).as_ref(),
@@ -228,7 +238,11 @@ impl<'r> RestrictedUpdate<'r> {
         Ok(())
     }
 
-    fn check_node_binding(&self, binding: NodeBinding, extra: Option<&RawValue>) -> Result<(), Rejection> {
+    fn check_node_binding(
+        &self,
+        binding: NodeBinding,
+        extra: Option<&RawValue>,
+    ) -> Result<(), Rejection> {
         if binding == NodeBinding::Disabled {
             return Ok(());
         }
@@ -256,7 +270,11 @@ impl<'r> RestrictedUpdate<'r> {
                 return Ok(());
             }
             Some([node]) if !node.is_empty() => node.as_str(),
-            Some(values) => return Err(malformed(format!("expected one Node name, found {values:?}"))),
+            Some(values) => {
+                return Err(malformed(format!(
+                    "expected one Node name, found {values:?}"
+                )))
+            }
         };
         if self.kind == "Node" {
             if metadata_str(&self.old, "name") != Some(bound_node) {
@@ -268,7 +286,12 @@ impl<'r> RestrictedUpdate<'r> {
             }
             return Ok(());
         }
-        match self.old.get("spec").and_then(|s| s.get("nodeName")).and_then(Value::as_str) {
+        match self
+            .old
+            .get("spec")
+            .and_then(|s| s.get("nodeName"))
+            .and_then(Value::as_str)
+        {
             Some(node) if node == bound_node => Ok(()),
             Some(node) if !node.is_empty() => Err(Rejection::PodOnOtherNode {
                 subject: self.subject.to_string(),

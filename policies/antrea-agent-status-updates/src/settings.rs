@@ -70,7 +70,11 @@ impl kubewarden_policy_sdk::settings::Validatable for Settings {
         if self.usernames.iter().any(|u| u.trim().is_empty()) {
             return Err("usernames must not contain empty names".to_string());
         }
-        if self.allowed_annotation_keys.iter().any(|k| k.trim().is_empty()) {
+        if self
+            .allowed_annotation_keys
+            .iter()
+            .any(|k| k.trim().is_empty())
+        {
             return Err("allowedAnnotationKeys must not contain empty keys".to_string());
         }
         Ok(())
@@ -117,7 +121,9 @@ mod tests {
     #[case::unknown_node_binding(json!({"nodeBinding": "sometimes"}), "unknown variant `sometimes`")]
     #[case::usernames_not_a_list(json!({"usernames": "a"}), "invalid type")]
     fn malformed(#[case] settings: serde_json::Value, #[case] expected: &str) {
-        let error = serde_json::from_value::<Settings>(settings).unwrap_err().to_string();
+        let error = serde_json::from_value::<Settings>(settings)
+            .unwrap_err()
+            .to_string();
         assert!(error.contains(expected), "{error}");
     }
 

@@ -48,7 +48,11 @@ impl Case {
         let old = node();
         let mut new = old.clone();
         change(&mut new);
-        Case { kind: "Node", ..Case::pod(|_| ()) }.with_objects(old, new)
+        Case {
+            kind: "Node",
+            ..Case::pod(|_| ())
+        }
+        .with_objects(old, new)
     }
 
     fn with_objects(mut self, old: Value, new: Value) -> Self {
@@ -231,7 +235,10 @@ fn accepted(#[case] case: Case) {
 fn rejected(#[case] case: Case, #[case] message: &str) {
     let verdict = case.verdict();
     let error = verdict.expect_err("the request must be rejected");
-    assert!(error.contains(message), "message {error:?} does not contain {message:?}");
+    assert!(
+        error.contains(message),
+        "message {error:?} does not contain {message:?}"
+    );
 }
 
 #[test]
@@ -242,15 +249,19 @@ fn long_lists_of_changes_are_capped() {
         }
     });
     let error = case.verdict().unwrap_err();
-    assert!(error.ends_with("metadata.labels.l09 and 15 more"), "{error}");
+    assert!(
+        error.ends_with("metadata.labels.l09 and 15 more"),
+        "{error}"
+    );
 }
 
 #[test]
 fn escaped_username_is_still_restricted() {
     let payload = Case::pod(|p| set(p, "/metadata/labels/app", json!("x"))).payload();
-    let escaped = String::from_utf8(payload)
-        .unwrap()
-        .replace("kube-system:antrea-agent\"", "kube-system:antrea-agen\\u0074\"");
+    let escaped = String::from_utf8(payload).unwrap().replace(
+        "kube-system:antrea-agent\"",
+        "kube-system:antrea-agen\\u0074\"",
+    );
     assert!(escaped.contains("\\u0074"));
     assert!(evaluate(escaped.as_bytes()).is_err());
 }
@@ -263,7 +274,10 @@ fn escaped_username_is_still_restricted() {
 #[case::invalid_utf8(b"{\"request\": \"\xff\"}".as_slice())]
 fn unparseable_payload_is_rejected(#[case] payload: &[u8]) {
     let error = evaluate(payload).unwrap_err().to_string();
-    assert!(error.starts_with("cannot parse the admission request: "), "{error}");
+    assert!(
+        error.starts_with("cannot parse the admission request: "),
+        "{error}"
+    );
 }
 
 #[test]
@@ -278,12 +292,20 @@ fn duplicate_keys_are_rejected() {
 #[case::unknown_key(json!({"usernmes": ["a"]}), false, Some("invalid settings: unknown field `usernmes`"))]
 #[case::unknown_mode(json!({"mode": "labels"}), false, Some("invalid settings: unknown variant `labels`"))]
 #[case::empty_usernames(json!({"usernames": []}), false, Some("usernames must name at least one user"))]
-fn settings_validation(#[case] settings: Value, #[case] valid: bool, #[case] message: Option<&str>) {
-    let answer = kubewarden_policy_sdk_strict_settings(&serde_json::to_vec(&settings).unwrap()).unwrap();
+fn settings_validation(
+    #[case] settings: Value,
+    #[case] valid: bool,
+    #[case] message: Option<&str>,
+) {
+    let answer =
+        kubewarden_policy_sdk_strict_settings(&serde_json::to_vec(&settings).unwrap()).unwrap();
     let answer: Value = serde_json::from_slice(&answer).unwrap();
     assert_eq!(answer["valid"], json!(valid));
     match message {
-        Some(message) => assert!(answer["message"].as_str().unwrap().starts_with(message), "{answer}"),
+        Some(message) => assert!(
+            answer["message"].as_str().unwrap().starts_with(message),
+            "{answer}"
+        ),
         None => assert!(answer["message"].is_null()),
     }
 }

@@ -43,8 +43,16 @@ pub enum Rejection {
     MissingObject { kind: String, name: String },
 
     #[error("{kind} {name} cannot be checked: {reason}")]
-    MalformedObject { kind: String, name: String, reason: String },
+    MalformedObject {
+        kind: String,
+        name: String,
+        reason: String,
+    },
 
     #[error("{kind} {name} mounts host paths that reach protected paths: {}", join(.violations))]
-    ReachesProtectedPath { kind: String, name: String, violations: Vec<Violation> },
+    ReachesProtectedPath {
+        kind: String,
+        name: String,
+        violations: Vec<Violation>,
+    },
 }

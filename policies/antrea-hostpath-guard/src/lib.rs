@@ -184,7 +184,10 @@ fn violations(
                 return Ok(Vec::new());
             }
             let pv: Object<PersistentVolumeSpecView> = parse(raw)?;
-            let spec = pv.spec.unwrap_or(PersistentVolumeSpecView { host_path: None, local: None });
+            let spec = pv.spec.unwrap_or(PersistentVolumeSpecView {
+                host_path: None,
+                local: None,
+            });
             let candidates = [
                 ("spec.hostPath.path", spec.host_path.map(|h| h.path)),
                 ("spec.local.path", spec.local.map(|l| l.path)),
@@ -194,18 +197,30 @@ fn violations(
                 .filter_map(|(location, path)| {
                     let path = path?;
                     let reaches = rules.reached_by(&path)?.to_string();
-                    Some(Violation { location: location.to_string(), host_path: path, reaches })
+                    Some(Violation {
+                        location: location.to_string(),
+                        host_path: path,
+                        reaches,
+                    })
                 })
                 .collect());
         }
         Shape::Pod => {
             let pod: PodTemplate = parse(raw)?;
-            (pod.spec, pod.metadata.and_then(|m| m.namespace), "spec.volumes")
+            (
+                pod.spec,
+                pod.metadata.and_then(|m| m.namespace),
+                "spec.volumes",
+            )
         }
         Shape::Workload => {
             let workload: Workload = parse(raw)?;
             let spec = workload.spec.and_then(|s| s.template).and_then(|t| t.spec);
-            (spec, workload.metadata.and_then(|m| m.namespace), "spec.template.spec.volumes")
+            (
+                spec,
+                workload.metadata.and_then(|m| m.namespace),
+                "spec.template.spec.volumes",
+            )
         }
         Shape::CronJob => {
             let cron_job: CronJob = parse(raw)?;
@@ -215,7 +230,11 @@ fn violations(
                 .and_then(|j| j.spec)
                 .and_then(|s| s.template)
                 .and_then(|t| t.spec);
-            (spec, cron_job.metadata.and_then(|m| m.namespace), "spec.jobTemplate.spec.template.spec.volumes")
+            (
+                spec,
+                cron_job.metadata.and_then(|m| m.namespace),
+                "spec.jobTemplate.spec.template.spec.volumes",
+            )
         }
     };
     let spec = spec.unwrap_or_default();
@@ -242,7 +261,11 @@ fn violations(
             let path = volume.host_path?.path;
             let reaches = rules.reached_by(&path)?.to_string();
             let name = serde_json::Value::from(volume.name.unwrap_or_default());
-            Some(Violation { location: format!("{prefix}[{index}] {name} hostPath"), host_path: path, reaches })
+            Some(Violation {
+                location: format!("{prefix}[{index}] {name} hostPath"),
+                host_path: path,
+                reaches,
+            })
         })
         .collect())
 }
@@ -266,19 +289,28 @@ pub fn evaluate(payload: &[u8]) -> Result<(), Rejection> {
         (_, Some(name)) if !name.is_empty() => name.to_string(),
         _ => "(unnamed)".to_string(),
     };
-    let object = request
-        .object
-        .ok_or_else(|| Rejection::MissingObject { kind: kind.clone(), name: name.clone() })?;
+    let object = request.object.ok_or_else(|| Rejection::MissingObject {
+        kind: kind.clone(),
+        name: name.clone(),
+    })?;
     let rules = Rules::from(payload.settings);
-    let mut found = violations(shape, object, namespace, &rules)
-        .map_err(|reason| Rejection::MalformedObject { kind: kind.clone(), name: name.clone(), reason })?;
+    let mut found = violations(shape, object, namespace, &rules).map_err(|reason| {
+        Rejection::MalformedObject {
+            kind: kind.clone(),
+            name: name.clone(),
+            reason,
+        }
+    })?;
     if found.is_empty() {
         return Ok(());
     }
     if request.operation == "UPDATE" {
         // A violation the stored object already had is not new: Pods admitted before the
         // policy must still be able to drop finalizers and terminate.
-        if let Some(Ok(existing)) = request.old_object.map(|old| violations(shape, old, namespace, &rules)) {
+        if let Some(Ok(existing)) = request
+            .old_object
+            .map(|old| violations(shape, old, namespace, &rules))
+        {
             found.retain(|v| {
                 !existing.iter().any(|e| {
                     paths::NormalPath::new(&e.host_path) == paths::NormalPath::new(&v.host_path)
@@ -289,7 +321,11 @@ pub fn evaluate(payload: &[u8]) -> Result<(), Rejection> {
             return Ok(());
         }
     }
-    Err(Rejection::ReachesProtectedPath { kind, name, violations: found })
+    Err(Rejection::ReachesProtectedPath {
+        kind,
+        name,
+        violations: found,
+    })
 }
 
 #[cfg(test)]

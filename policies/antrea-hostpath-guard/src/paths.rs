@@ -72,7 +72,10 @@ impl std::fmt::Display for NormalPath {
 
 /// Every spelling of the protected paths through the equivalent prefixes
 /// (`/var/run/antrea` is also `/run/antrea` when `/var/run` and `/run` are equivalent).
-pub fn expand_protected(protected: &[NormalPath], equivalent: &[Vec<NormalPath>]) -> Vec<NormalPath> {
+pub fn expand_protected(
+    protected: &[NormalPath],
+    equivalent: &[Vec<NormalPath>],
+) -> Vec<NormalPath> {
     let mut expanded: Vec<NormalPath> = Vec::new();
     let mut pending: Vec<NormalPath> = protected.to_vec();
     // Each new spelling may itself sit under another group's prefix; the bound keeps a

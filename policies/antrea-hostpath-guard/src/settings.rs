@@ -69,7 +69,9 @@ fn check_absolute(field: &str, path: &str) -> Result<(), String> {
         return Err(format!("{field} must not contain empty paths"));
     }
     if !path.starts_with('/') {
-        return Err(format!("{field} must contain absolute paths, found {path:?}"));
+        return Err(format!(
+            "{field} must contain absolute paths, found {path:?}"
+        ));
     }
     Ok(())
 }
@@ -92,7 +94,9 @@ impl kubewarden_policy_sdk::settings::Validatable for Settings {
         }
         for exemption in &self.exemptions {
             if exemption.namespace.is_empty() || exemption.service_account_name.is_empty() {
-                return Err("exemptions need a non-empty namespace and serviceAccountName".to_string());
+                return Err(
+                    "exemptions need a non-empty namespace and serviceAccountName".to_string(),
+                );
             }
         }
         Ok(())
@@ -110,8 +114,11 @@ pub struct Rules {
 
 impl From<Settings> for Rules {
     fn from(settings: Settings) -> Self {
-        let protected: Vec<NormalPath> =
-            settings.protected_paths.iter().map(|p| NormalPath::new(p)).collect();
+        let protected: Vec<NormalPath> = settings
+            .protected_paths
+            .iter()
+            .map(|p| NormalPath::new(p))
+            .collect();
         let equivalent: Vec<Vec<NormalPath>> = settings
             .equivalent_paths
             .iter()
@@ -140,7 +147,9 @@ impl Rules {
         if self.proc_indirection && path.is_proc_indirection() {
             return self.protected.first();
         }
-        self.protected.iter().find(|protected| path.overlaps(protected))
+        self.protected
+            .iter()
+            .find(|protected| path.overlaps(protected))
     }
 }
 
@@ -171,7 +180,9 @@ mod tests {
     #[case::exemption_unknown_key(json!({"exemptions": [{"namespace": "a", "serviceAccountName": "b", "name": "c"}]}), "unknown field `name`")]
     #[case::proc_not_bool(json!({"procIndirection": "yes"}), "invalid type")]
     fn malformed(#[case] settings: serde_json::Value, #[case] expected: &str) {
-        let error = serde_json::from_value::<Settings>(settings).unwrap_err().to_string();
+        let error = serde_json::from_value::<Settings>(settings)
+            .unwrap_err()
+            .to_string();
         assert!(error.contains(expected), "{error}");
     }
 
@@ -186,12 +197,21 @@ mod tests {
     #[case::var_log("/var/log/antrea", None)]
     fn reached_with_defaults(#[case] host_path: &str, #[case] expected: Option<&str>) {
         let rules = Rules::from(Settings::default());
-        assert_eq!(rules.reached_by(host_path).map(ToString::to_string).as_deref(), expected);
+        assert_eq!(
+            rules
+                .reached_by(host_path)
+                .map(ToString::to_string)
+                .as_deref(),
+            expected
+        );
     }
 
     #[test]
     fn proc_rule_can_be_disabled() {
-        let rules = Rules::from(Settings { proc_indirection: false, ..Settings::default() });
+        let rules = Rules::from(Settings {
+            proc_indirection: false,
+            ..Settings::default()
+        });
         assert_eq!(rules.reached_by("/proc/1/root"), None);
         // `/proc` itself is not a parent of /var/run/antrea lexically.
         assert_eq!(rules.reached_by("/proc"), None);

@@ -71,7 +71,11 @@ fn pod_spellings_rejected(#[case] label: &str, #[case] written: &str, #[case] re
 #[case::daemonset("daemonset", "DaemonSet", "spec.template.spec.volumes[2]")]
 #[case::job("job", "Job", "spec.template.spec.volumes[2]")]
 #[case::cronjob("cronjob", "CronJob", "spec.jobTemplate.spec.template.spec.volumes[2]")]
-#[case::replicationcontroller("replicationcontroller", "ReplicationController", "spec.template.spec.volumes[2]")]
+#[case::replicationcontroller(
+    "replicationcontroller",
+    "ReplicationController",
+    "spec.template.spec.volumes[2]"
+)]
 fn workloads_rejected(#[case] slug: &str, #[case] kind: &str, #[case] field: &str) {
     let error = verdict(&format!("{slug}-hostpath-var-run.json"), json!({})).unwrap_err();
     assert_eq!(
@@ -82,18 +86,39 @@ fn workloads_rejected(#[case] slug: &str, #[case] kind: &str, #[case] field: &st
 
 #[rstest]
 #[case::agent_in_other_namespace("antrea-agent-daemonset-other-namespace.json", "DaemonSet tenant-a/antrea-agent mounts host paths that reach protected paths: spec.template.spec.volumes[3] \"host-proc\" hostPath \"/proc\" reaches protected path \"/var/run/antrea\"; spec.template.spec.volumes[5] \"host-var-run-antrea\" hostPath \"/var/run/antrea\"")]
-#[case::agent_with_other_service_account("antrea-agent-daemonset-other-service-account.json", "DaemonSet kube-system/antrea-agent mounts host paths")]
-#[case::kube_system_other_service_account("pod-kube-system-other-service-account.json", "Pod kube-system/web-1 mounts host paths")]
-#[case::unmounted_volume("pod-unmounted-hostpath-volume.json", "spec.volumes[0] \"sneaky\" hostPath \"/run\" reaches protected path \"/run/antrea\"")]
+#[case::agent_with_other_service_account(
+    "antrea-agent-daemonset-other-service-account.json",
+    "DaemonSet kube-system/antrea-agent mounts host paths"
+)]
+#[case::kube_system_other_service_account(
+    "pod-kube-system-other-service-account.json",
+    "Pod kube-system/web-1 mounts host paths"
+)]
+#[case::unmounted_volume(
+    "pod-unmounted-hostpath-volume.json",
+    "spec.volumes[0] \"sneaky\" hostPath \"/run\" reaches protected path \"/run/antrea\""
+)]
 #[case::every_offending_volume_listed("pod-two-offending-volumes.json", "spec.volumes[1] \"run\" hostPath \"/var/run\" reaches protected path \"/var/run/antrea\"; spec.volumes[3] \"root\" hostPath \"/\" reaches protected path \"/var/run/antrea\"")]
-#[case::ephemeral_containers_new_volume("pod-ephemeral-containers-new-violation.json", "spec.volumes[1] \"antrea\" hostPath \"/run/antrea\"")]
-#[case::deployment_update_new_violation("deployment-update-new-violation.json", "spec.template.spec.volumes[1] \"host\" hostPath \"/\" reaches")]
+#[case::ephemeral_containers_new_volume(
+    "pod-ephemeral-containers-new-violation.json",
+    "spec.volumes[1] \"antrea\" hostPath \"/run/antrea\""
+)]
+#[case::deployment_update_new_violation(
+    "deployment-update-new-violation.json",
+    "spec.template.spec.volumes[1] \"host\" hostPath \"/\" reaches"
+)]
 #[case::pv_hostpath("pv-hostpath-var-run-antrea.json", "PersistentVolume pv-1 mounts host paths that reach protected paths: spec.hostPath.path \"/var/run/antrea\" reaches protected path \"/var/run/antrea\"")]
 #[case::pv_local("pv-local-run.json", "PersistentVolume pv-1 mounts host paths that reach protected paths: spec.local.path \"/run\" reaches protected path \"/run/antrea\"")]
-#[case::volumes_not_a_list("pod-volumes-not-a-list.json", "Pod tenant-a/web-1 cannot be checked: invalid type: map, expected a sequence")]
+#[case::volumes_not_a_list(
+    "pod-volumes-not-a-list.json",
+    "Pod tenant-a/web-1 cannot be checked: invalid type: map, expected a sequence"
+)]
 fn rejected_with_defaults(#[case] name: &str, #[case] message: &str) {
     let error = verdict(name, json!({})).unwrap_err();
-    assert!(error.contains(message), "{error:?} does not contain {message:?}");
+    assert!(
+        error.contains(message),
+        "{error:?} does not contain {message:?}"
+    );
 }
 
 #[rstest]
@@ -109,7 +134,10 @@ fn rejected_with_defaults(#[case] name: &str, #[case] message: &str) {
 fn custom_settings(#[case] name: &str, #[case] settings: Value, #[case] message: Option<&str>) {
     match (verdict(name, settings), message) {
         (Ok(()), None) => {}
-        (Err(error), Some(message)) => assert!(error.contains(message), "{error:?} does not contain {message:?}"),
+        (Err(error), Some(message)) => assert!(
+            error.contains(message),
+            "{error:?} does not contain {message:?}"
+        ),
         (verdict, expected) => panic!("got {verdict:?}, expected {expected:?}"),
     }
 }
@@ -133,7 +161,10 @@ fn same_kind_in_another_group_is_not_a_workload() {
 }
 
 #[rstest]
-#[case::missing_object(Value::Null, "Pod tenant-a/web-1 cannot be checked: request.object is missing")]
+#[case::missing_object(
+    Value::Null,
+    "Pod tenant-a/web-1 cannot be checked: request.object is missing"
+)]
 #[case::object_is_a_string(json!("pod"), "Pod tenant-a/web-1 cannot be checked: invalid type: string \"pod\", expected struct Object")]
 #[case::host_path_without_path_is_root(json!({"spec": {"volumes": [{"name": "h", "hostPath": {}}]}}), "Pod tenant-a/web-1 mounts host paths that reach protected paths: spec.volumes[0] \"h\" hostPath \"\" reaches protected path \"/var/run/antrea\"")]
 #[case::path_not_a_string(json!({"spec": {"volumes": [{"name": "h", "hostPath": {"path": 7}}]}}), "Pod tenant-a/web-1 cannot be checked: invalid type: integer `7`")]
@@ -142,7 +173,10 @@ fn malformed_objects_rejected(#[case] object: Value, #[case] message: &str) {
     request["object"] = object;
     let payload = serde_json::to_vec(&json!({"request": request, "settings": {}})).unwrap();
     let error = evaluate(&payload).unwrap_err().to_string();
-    assert!(error.starts_with(message), "{error:?} does not start with {message:?}");
+    assert!(
+        error.starts_with(message),
+        "{error:?} does not start with {message:?}"
+    );
 }
 
 #[rstest]
@@ -151,7 +185,10 @@ fn malformed_objects_rejected(#[case] object: Value, #[case] message: &str) {
 #[case::kind_not_an_object(br#"{"request": {"kind": "Pod", "operation": "CREATE"}}"#.as_slice())]
 fn unparseable_payload_rejected(#[case] payload: &[u8]) {
     let error = evaluate(payload).unwrap_err().to_string();
-    assert!(error.starts_with("cannot parse the admission request: "), "{error}");
+    assert!(
+        error.starts_with("cannot parse the admission request: "),
+        "{error}"
+    );
 }
 
 #[rstest]
@@ -159,12 +196,19 @@ fn unparseable_payload_rejected(#[case] payload: &[u8]) {
 #[case::unknown_key(json!({"protectedPath": ["/x"]}), false, Some("invalid settings: unknown field `protectedPath`"))]
 #[case::relative(json!({"protectedPaths": ["x"]}), false, Some("protectedPaths must contain absolute paths"))]
 #[case::empty(json!({"protectedPaths": []}), false, Some("protectedPaths must name at least one path"))]
-fn settings_validation(#[case] settings: Value, #[case] valid: bool, #[case] message: Option<&str>) {
+fn settings_validation(
+    #[case] settings: Value,
+    #[case] valid: bool,
+    #[case] message: Option<&str>,
+) {
     let answer = validate_settings(&serde_json::to_vec(&settings).unwrap()).unwrap();
     let answer: Value = serde_json::from_slice(&answer).unwrap();
     assert_eq!(answer["valid"], json!(valid));
     match message {
-        Some(message) => assert!(answer["message"].as_str().unwrap().starts_with(message), "{answer}"),
+        Some(message) => assert!(
+            answer["message"].as_str().unwrap().starts_with(message),
+            "{answer}"
+        ),
         None => assert!(answer["message"].is_null()),
     }
 }

@@ -1,0 +1,63 @@
+# `make` builds both policies (policy.wasm, annotated-policy.wasm) and the runner;
+# `make test` runs every check CI runs.
+
+POLICIES := antrea-agent-status-updates antrea-hostpath-guard
+RUNNER := $(CURDIR)/target/release/policy-runner
+# kwctl when installed, else the project's kwctl-compatible runner
+KWCTL ?= $(shell command -v kwctl 2>/dev/null || echo $(RUNNER))
+export KWCTL
+# Largest annotated module we ship: policy-server compiles every module at start-up.
+MAX_MODULE_BYTES := 307200
+
+.DEFAULT_GOAL := all
+.PHONY: all wasm-target runner policies test fmt-check clippy unit e2e-tests bats size-check test-data clean
+
+all: wasm-target runner policies
+
+wasm-target:
+	@rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip1 || rustup target add wasm32-wasip1
+
+runner:
+	cargo build --release -p policy-runner
+
+policies: wasm-target runner
+	@for policy in $(POLICIES); do $(MAKE) -C policies/$$policy annotated-policy.wasm || exit 1; done
+
+test: fmt-check clippy unit e2e-tests size-check
+
+fmt-check:
+	cargo fmt --all -- --check
+
+clippy: wasm-target
+	cargo clippy --workspace --all-targets -- -D warnings
+	cargo clippy --release --target wasm32-wasip1 $(addprefix -p ,$(POLICIES)) -p test-guest -- -D warnings
+
+unit: wasm-target
+	cargo test --workspace
+
+bats:
+	@command -v bats >/dev/null && command -v jq >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing bats and jq with apt-get"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bats jq >/dev/null; \
+	  else \
+	    echo "bats and jq are needed: install them (apt-get install bats jq, brew install bats-core jq)"; exit 1; \
+	  fi; }
+
+e2e-tests: all bats
+	bats e2e-tests/
+
+size-check: policies
+	@for policy in $(POLICIES); do \
+	  size=$$(stat -c %s policies/$$policy/annotated-policy.wasm); \
+	  echo "policies/$$policy/annotated-policy.wasm: $$size bytes (budget $(MAX_MODULE_BYTES))"; \
+	  [ $$size -le $(MAX_MODULE_BYTES) ] || { echo "module over budget"; exit 1; }; \
+	done
+
+test-data:
+	python3 policies/antrea-hostpath-guard/test_data/generate.py
+	python3 policies/antrea-agent-status-updates/test_data/generate.py
+
+clean:
+	cargo clean
+	@for policy in $(POLICIES); do $(MAKE) -C policies/$$policy clean; done

@@ -1,0 +1,59 @@
+# Shared helpers for the bats suites. Every evaluation goes through $KWCTL: kwctl when it is
+# installed, else the project's kwctl-compatible runner, so the same suite runs against both.
+
+bats_require_minimum_version 1.5.0
+
+ROOT="$(cd "$(dirname "${BATS_TEST_FILENAME}")/.." && pwd)"
+if [ -z "${KWCTL:-}" ]; then
+  if command -v kwctl >/dev/null 2>&1; then
+    KWCTL=kwctl
+  else
+    KWCTL="$ROOT/target/release/policy-runner"
+  fi
+fi
+
+# evaluate POLICY REQUEST [SETTINGS_JSON]
+# Runs the annotated policy on policies/POLICY/test_data/REQUEST; stdout lands in $output,
+# stderr in $stderr, the exit code in $status.
+evaluate() {
+  local policy="$1" request="$2" settings="${3:-}"
+  [ -n "$settings" ] || settings='{}'
+  run --separate-stderr "$KWCTL" run \
+    --request-path "$ROOT/policies/$policy/test_data/$request" \
+    --settings-json "$settings" \
+    "$ROOT/policies/$policy/annotated-policy.wasm"
+  echo "status: $status"
+  echo "stdout: $output"
+  echo "stderr: $stderr"
+}
+
+response_field() {
+  jq -r "$1" <<<"$output"
+}
+
+assert_allowed() {
+  [ "$status" -eq 0 ]
+  [ "$(response_field .allowed)" = "true" ]
+}
+
+# assert_rejected EXPECTED_MESSAGE_SUBSTRING
+assert_rejected() {
+  [ "$status" -eq 0 ]
+  [ "$(response_field .allowed)" = "false" ]
+  local message
+  message="$(response_field .status.message)"
+  if [[ "$message" != *"$1"* ]]; then
+    echo "message ${message@Q} does not contain ${1@Q}"
+    return 1
+  fi
+}
+
+# assert_invalid_settings EXPECTED_MESSAGE_SUBSTRING
+assert_invalid_settings() {
+  [ "$status" -eq 1 ]
+  [[ "$stderr" == *"Provided settings are not valid"* ]]
+  if [[ "$stderr" != *"$1"* ]]; then
+    echo "stderr ${stderr@Q} does not contain ${1@Q}"
+    return 1
+  fi
+}
