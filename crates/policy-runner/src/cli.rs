@@ -22,24 +22,24 @@ pub struct Cli {
 }
 
 #[derive(clap::Args)]
-struct EvaluationArgs {
+pub(crate) struct EvaluationArgs {
     /// File containing the AdmissionRequest or AdmissionReview; `-` reads standard input
     #[arg(short = 'r', long = "request-path")]
-    request_path: String,
+    pub(crate) request_path: String,
     /// File containing the settings (YAML or JSON)
     #[arg(short = 's', long = "settings-path", conflicts_with = "settings_json")]
-    settings_path: Option<PathBuf>,
+    pub(crate) settings_path: Option<PathBuf>,
     /// Settings as a JSON string
     #[arg(long = "settings-json")]
-    settings_json: Option<String>,
+    pub(crate) settings_json: Option<String>,
     /// Longest a single policy call may run, in seconds (policy-server's default)
     #[arg(long = "execution-timeout", default_value_t = 2.0)]
-    execution_timeout: f64,
+    pub(crate) execution_timeout: f64,
     /// Largest linear memory the module may use, in MiB
     #[arg(long = "memory-limit", default_value_t = 1024)]
-    memory_limit: usize,
+    pub(crate) memory_limit: usize,
     /// Policy module: a path or a file:// URI
-    uri: String,
+    pub(crate) uri: String,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -53,6 +53,20 @@ enum InspectOutput {
 enum Command {
     /// Evaluates a request against a policy and prints the AdmissionResponse
     Run(EvaluationArgs),
+    /// Measures guest evaluation time with the payload prepared once, like `kwctl bench`
+    Bench {
+        #[command(flatten)]
+        evaluation: EvaluationArgs,
+        /// Seconds of evaluations before measuring
+        #[arg(long = "warm-up-time", default_value_t = 1.0)]
+        warm_up_time: f64,
+        /// Seconds of measured evaluations
+        #[arg(long = "measurement-time", default_value_t = 3.0)]
+        measurement_time: f64,
+        /// Print one JSON object instead of a text summary
+        #[arg(long)]
+        json: bool,
+    },
     /// Embeds metadata into a policy module, like `kwctl annotate`
     Annotate {
         /// Metadata file (YAML)
@@ -81,6 +95,12 @@ enum Command {
 pub fn execute(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Run(args) => run(&args),
+        Command::Bench {
+            evaluation,
+            warm_up_time,
+            measurement_time,
+            json,
+        } => crate::bench::bench(&evaluation, warm_up_time, measurement_time, json),
         Command::Annotate {
             metadata_path,
             usage_path,
@@ -106,12 +126,12 @@ fn module_path(uri: &str) -> Result<PathBuf> {
     Ok(PathBuf::from(uri))
 }
 
-fn read_module(uri: &str) -> Result<Vec<u8>> {
+pub(crate) fn read_module(uri: &str) -> Result<Vec<u8>> {
     let path = module_path(uri)?;
     std::fs::read(&path).with_context(|| format!("cannot read policy module {}", path.display()))
 }
 
-fn read_request(path: &str) -> Result<serde_json::Value> {
+pub(crate) fn read_request(path: &str) -> Result<serde_json::Value> {
     let text = if path == "-" {
         let mut text = String::new();
         std::io::stdin()
@@ -124,7 +144,7 @@ fn read_request(path: &str) -> Result<serde_json::Value> {
     serde_json::from_str(&text).with_context(|| format!("request {path} is not valid JSON"))
 }
 
-fn read_settings(args: &EvaluationArgs) -> Result<serde_json::Value> {
+pub(crate) fn read_settings(args: &EvaluationArgs) -> Result<serde_json::Value> {
     let settings: serde_json::Value = if let Some(json) = &args.settings_json {
         serde_json::from_str(json).context("--settings-json is not valid JSON")?
     } else if let Some(path) = &args.settings_path {
@@ -144,7 +164,7 @@ fn read_settings(args: &EvaluationArgs) -> Result<serde_json::Value> {
     }
 }
 
-fn limits(args: &EvaluationArgs) -> Result<Limits> {
+pub(crate) fn limits(args: &EvaluationArgs) -> Result<Limits> {
     if !(args.execution_timeout.is_finite() && args.execution_timeout > 0.0) {
         bail!("--execution-timeout must be a positive number of seconds");
     }

@@ -1,6 +1,7 @@
 //! `policy-runner`: evaluates, annotates and inspects Kubewarden waPC policies the way `kwctl`
 //! does, for machines where kwctl cannot be installed.
 
+mod bench;
 mod cli;
 mod host;
 mod metadata;

@@ -4,7 +4,12 @@
 //! absent field, `null`, `{}` and `[]` all mean "nothing" (a Pod without labels is the normal
 //! case). Two values are equal when they mean the same thing.
 
-use serde_json::{Map, Value};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
+use serde_json::value::RawValue;
+use serde_json::Value;
 
 /// Whether a value means "nothing".
 fn is_empty(value: Option<&Value>) -> bool {
@@ -63,43 +68,225 @@ pub fn push_key(path: &str, key: &str) -> String {
     }
 }
 
-fn as_object(value: Option<&Value>) -> Option<&Map<String, Value>> {
-    match value {
-        Some(Value::Object(map)) => Some(map),
-        _ => None,
+/// A JSON string borrowed from the payload when it has no escapes.
+struct JsonKey<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for JsonKey<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = JsonKey<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(JsonKey(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(JsonKey(Cow::Owned(v.to_string())))
+            }
+        }
+        deserializer.deserialize_str(KeyVisitor)
     }
 }
 
-/// Collects the paths of every field that differs between `old` and `new`, descending into
-/// objects (so a new label is reported as `metadata.labels.app`) and reporting lists whole.
-pub fn changed_fields(old: Option<&Value>, new: Option<&Value>, path: &str, out: &mut Vec<String>) {
-    let old_map = as_object(old);
-    let new_map = as_object(new);
-    let descend = match (old_map, new_map) {
-        (Some(_), Some(_)) => true,
-        (Some(_), None) => is_empty(new),
-        (None, Some(_)) => is_empty(old),
-        (None, None) => false,
-    };
-    if descend {
-        let empty = Map::new();
-        let old_map = old_map.unwrap_or(&empty);
-        let new_map = new_map.unwrap_or(&empty);
-        for (key, old_value) in old_map {
-            changed_fields(Some(old_value), new_map.get(key), &push_key(path, key), out);
-        }
-        for (key, new_value) in new_map {
-            if !old_map.contains_key(key) {
-                changed_fields(None, Some(new_value), &push_key(path, key), out);
+/// The members of a JSON object as unparsed JSON, so equal subtrees are compared byte for byte
+/// instead of being built into trees. Duplicate keys are an error: a client must not be able to
+/// show one value to this policy and another to the API server.
+#[derive(Default)]
+pub struct RawObject<'a>(pub BTreeMap<Cow<'a, str>, &'a RawValue>);
+
+impl<'de> Deserialize<'de> for RawObject<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ObjectVisitor;
+        impl<'de> Visitor<'de> for ObjectVisitor {
+            type Value = RawObject<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
+                let mut members = BTreeMap::new();
+                while let Some(JsonKey(key)) = map.next_key()? {
+                    let value: &'de RawValue = map.next_value()?;
+                    if members.contains_key(&key) {
+                        return Err(de::Error::custom(format!(
+                            "duplicate key {}",
+                            Value::from(key.as_ref())
+                        )));
+                    }
+                    members.insert(key, value);
+                }
+                Ok(RawObject(members))
             }
         }
-    } else if !semantically_equal(old, new) {
-        out.push(if path.is_empty() {
-            "(whole object)".to_string()
-        } else {
-            path.to_string()
-        });
+        deserializer.deserialize_map(ObjectVisitor)
     }
+}
+
+impl<'a> RawObject<'a> {
+    /// Parses raw JSON that must be an object.
+    pub fn parse(raw: &'a RawValue) -> Result<Self, serde_json::Error> {
+        serde_json::from_str(raw.get())
+    }
+
+    /// A member, if present.
+    pub fn get(&self, key: &str) -> Option<&'a RawValue> {
+        self.0.get(key).copied()
+    }
+
+    /// A member that must be an object; absent or `null` is empty.
+    pub fn object(&self, key: &str) -> Result<RawObject<'a>, serde_json::Error> {
+        match self.get(key) {
+            Some(raw) if !is_null(raw) => RawObject::parse(raw),
+            _ => Ok(RawObject::default()),
+        }
+    }
+
+    /// A member that should be a string.
+    pub fn string(&self, key: &str) -> Option<String> {
+        serde_json::from_str(self.get(key)?.get()).ok()
+    }
+}
+
+fn first_byte(raw: &RawValue) -> u8 {
+    raw.get()
+        .trim_start()
+        .as_bytes()
+        .first()
+        .copied()
+        .unwrap_or(b'n')
+}
+
+fn is_null(raw: &RawValue) -> bool {
+    first_byte(raw) == b'n'
+}
+
+fn raw_is_empty(raw: Option<&RawValue>) -> bool {
+    let Some(raw) = raw else { return true };
+    let text = raw.get().trim();
+    match text.as_bytes().first() {
+        Some(b'n') => true,
+        Some(b'{' | b'[') => text[1..text.len() - 1].trim().is_empty(),
+        _ => false,
+    }
+}
+
+fn raw_is_object(raw: Option<&RawValue>) -> bool {
+    raw.is_some_and(|raw| first_byte(raw) == b'{')
+}
+
+fn object_or_empty(raw: Option<&RawValue>) -> Result<RawObject<'_>, serde_json::Error> {
+    match raw {
+        Some(raw) if raw_is_object(Some(raw)) => RawObject::parse(raw),
+        _ => Ok(RawObject::default()),
+    }
+}
+
+/// Semantic equality of raw JSON (see [`semantically_equal`]), byte-equal subtrees first.
+pub fn raw_equal(
+    old: Option<&RawValue>,
+    new: Option<&RawValue>,
+) -> Result<bool, serde_json::Error> {
+    if let (Some(a), Some(b)) = (old, new) {
+        if a.get() == b.get() {
+            return Ok(true);
+        }
+    }
+    if raw_is_empty(old) && raw_is_empty(new) {
+        return Ok(true);
+    }
+    let (Some(a), Some(b)) = (old, new) else {
+        return Ok(false);
+    };
+    match (first_byte(a), first_byte(b)) {
+        (b'{', b'{') => {
+            let (a, b) = (RawObject::parse(a)?, RawObject::parse(b)?);
+            for key in a.0.keys().chain(b.0.keys()) {
+                if !raw_equal(a.get(key), b.get(key))? {
+                    return Ok(false);
+                }
+            }
+            Ok(true)
+        }
+        (b'[', b'[') => {
+            let a: Vec<&RawValue> = serde_json::from_str(a.get())?;
+            let b: Vec<&RawValue> = serde_json::from_str(b.get())?;
+            if a.len() != b.len() {
+                return Ok(false);
+            }
+            for (x, y) in a.iter().zip(&b) {
+                if !raw_equal(Some(x), Some(y))? {
+                    return Ok(false);
+                }
+            }
+            Ok(true)
+        }
+        (b'{' | b'[', _) | (_, b'{' | b'[') => Ok(false),
+        _ => {
+            let a: Value = serde_json::from_str(a.get())?;
+            let b: Value = serde_json::from_str(b.get())?;
+            Ok(semantically_equal(Some(&a), Some(&b)))
+        }
+    }
+}
+
+/// Collects the paths of every field that differs semantically between `old` and `new`,
+/// descending into objects (a new label is `metadata.labels.app`) and reporting lists whole.
+/// It descends only where the bytes differ, so a Node's 600 unchanged images cost one
+/// comparison of their bytes, and builds no tree.
+pub fn raw_changed_fields(
+    old: Option<&RawValue>,
+    new: Option<&RawValue>,
+    path: &str,
+    out: &mut Vec<String>,
+) -> Result<(), serde_json::Error> {
+    if let (Some(a), Some(b)) = (old, new) {
+        if a.get() == b.get() {
+            return Ok(());
+        }
+    }
+    let (old_is_object, new_is_object) = (raw_is_object(old), raw_is_object(new));
+    let descend = (old_is_object && new_is_object)
+        || (old_is_object && raw_is_empty(new))
+        || (new_is_object && raw_is_empty(old));
+    if descend {
+        raw_changed_members(
+            &object_or_empty(old)?,
+            &object_or_empty(new)?,
+            path,
+            &[],
+            out,
+        )
+    } else {
+        if !raw_equal(old, new)? {
+            out.push(if path.is_empty() {
+                "(whole object)".to_string()
+            } else {
+                path.to_string()
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Compares two objects member by member, leaving out the `skipped` keys.
+pub fn raw_changed_members(
+    old: &RawObject<'_>,
+    new: &RawObject<'_>,
+    path: &str,
+    skipped: &[&str],
+    out: &mut Vec<String>,
+) -> Result<(), serde_json::Error> {
+    for key in old
+        .0
+        .keys()
+        .chain(new.0.keys().filter(|key| !old.0.contains_key(*key)))
+    {
+        if !skipped.contains(&key.as_ref()) {
+            raw_changed_fields(old.get(key), new.get(key), &push_key(path, key), out)?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -107,13 +294,6 @@ mod tests {
     use super::*;
     use rstest::rstest;
     use serde_json::json;
-
-    fn diff(old: Value, new: Value) -> Vec<String> {
-        let mut out = Vec::new();
-        changed_fields(Some(&old), Some(&new), "", &mut out);
-        out.sort();
-        out
-    }
 
     #[rstest]
     #[case::key_order(json!({"a": 1, "b": 2}), json!({"b": 2, "a": 1}))]
@@ -124,7 +304,7 @@ mod tests {
     #[case::integer_vs_float(json!({"n": 1}), json!({"n": 1.0}))]
     #[case::nested_empty(json!({"a": {"b": {}}}), json!({"a": null}))]
     fn equal(#[case] old: Value, #[case] new: Value) {
-        assert_eq!(diff(old, new), Vec::<String>::new());
+        assert_eq!(raw_diff(&old, &new), Vec::<String>::new());
     }
 
     #[rstest]
@@ -138,7 +318,36 @@ mod tests {
     #[case::object_replaced_by_scalar(json!({"a": {"b": 1}}), json!({"a": 1}), &["a"])]
     #[case::two_changes(json!({"a": 1, "b": 1}), json!({"a": 2, "b": 2}), &["a", "b"])]
     fn changed(#[case] old: Value, #[case] new: Value, #[case] expected: &[&str]) {
-        assert_eq!(diff(old, new), expected);
+        assert_eq!(raw_diff(&old, &new), expected);
+    }
+
+    fn raw_diff(old: &Value, new: &Value) -> Vec<String> {
+        let old = serde_json::value::to_raw_value(old).unwrap();
+        let new = serde_json::value::to_raw_value(new).unwrap();
+        let mut out = Vec::new();
+        raw_changed_fields(Some(&old), Some(&new), "", &mut out).unwrap();
+        out.sort();
+        out
+    }
+
+    #[rstest]
+    #[case::whitespace_in_empty_object(r#"{"a": { }}"#, r#"{}"#)]
+    #[case::escaped_key(r#"{"\u0061": 1}"#, r#"{"a": 1}"#)]
+    #[case::escaped_string(r#"{"a": "\u0062"}"#, r#"{"a": "b"}"#)]
+    #[case::nested_reordered(r#"{"a": [{"x": 1, "y": 2}]}"#, r#"{"a": [{"y": 2, "x": 1}]}"#)]
+    fn raw_equal_despite_bytes(#[case] old: &str, #[case] new: &str) {
+        let old: &RawValue = serde_json::from_str(old).unwrap();
+        let new: &RawValue = serde_json::from_str(new).unwrap();
+        let mut out = Vec::new();
+        raw_changed_fields(Some(old), Some(new), "", &mut out).unwrap();
+        assert_eq!(out, Vec::<String>::new());
+    }
+
+    #[test]
+    fn duplicate_keys_are_an_error() {
+        let raw: &RawValue = serde_json::from_str(r#"{"a": 1, "a": 2}"#).unwrap();
+        let error = RawObject::parse(raw).err().unwrap().to_string();
+        assert!(error.contains("duplicate key \"a\""), "{error}");
     }
 
     #[test]

@@ -16,7 +16,7 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 use wapc_guest::prelude::*;
 
-use crate::compare::{changed_fields, semantically_equal};
+use crate::compare::{raw_changed_fields, raw_equal, RawObject};
 use crate::error::Rejection;
 use crate::settings::{Mode, NodeBinding, Settings};
 
@@ -122,53 +122,65 @@ pub fn evaluate(payload: &[u8]) -> Result<(), Rejection> {
     RestrictedUpdate::parse(&request, username)?.check(&settings, &request)
 }
 
-/// An UPDATE of a Pod or Node by a restricted subject, with both objects parsed once.
+/// An UPDATE of a Pod or Node by a restricted subject. Both objects are split into their
+/// top-level members once; subtrees are only parsed where old and new bytes differ.
 struct RestrictedUpdate<'r> {
     subject: &'r str,
     kind: &'r str,
     name: String,
-    old: Value,
-    new: Value,
-}
-
-fn metadata_str<'v>(object: &'v Value, key: &str) -> Option<&'v str> {
-    object.get("metadata")?.get(key)?.as_str()
+    old: RawObject<'r>,
+    new: RawObject<'r>,
+    old_metadata: RawObject<'r>,
+    new_metadata: RawObject<'r>,
 }
 
 impl<'r> RestrictedUpdate<'r> {
-    fn parse(request: &'r Request<'_>, subject: &'r str) -> Result<Self, Rejection> {
+    fn parse(request: &'r Request<'r>, subject: &'r str) -> Result<Self, Rejection> {
         let kind = request.kind.kind.as_ref();
         let fallback_name = match (&request.namespace, &request.name) {
             (Some(ns), Some(name)) if !ns.is_empty() => format!("{ns}/{name}"),
             (_, Some(name)) => name.to_string(),
             _ => "(unnamed)".to_string(),
         };
-        let parse = |raw: Option<&RawValue>, field: &'static str| -> Result<Value, Rejection> {
+        let malformed = |field: &'static str, reason: String| Rejection::MalformedObject {
+            subject: subject.to_string(),
+            kind: kind.to_string(),
+            name: fallback_name.clone(),
+            field,
+            reason,
+        };
+        let parse = |raw: Option<&'r RawValue>,
+                     field: &'static str|
+         -> Result<RawObject<'r>, Rejection> {
             let raw = raw.ok_or_else(|| Rejection::MissingObject {
                 subject: subject.to_string(),
                 kind: kind.to_string(),
                 name: fallback_name.clone(),
                 field,
             })?;
-            let malformed = |reason: String| Rejection::MalformedObject {
-                subject: subject.to_string(),
-                kind: kind.to_string(),
-                name: fallback_name.clone(),
-                field,
-                reason,
-            };
-            match serde_json::from_str::<Value>(raw.get()) {
-                Ok(value @ Value::Object(_)) => Ok(value),
-                Ok(other) => Err(malformed(format!("found {}", json_type(&other)))),
-                Err(e) => Err(malformed(e.to_string())),
+            match raw.get().trim_start().as_bytes().first() {
+                Some(b'{') => RawObject::parse(raw).map_err(|e| malformed(field, e.to_string())),
+                _ => {
+                    let value: Value = serde_json::from_str(raw.get()).unwrap_or(Value::Null);
+                    Err(malformed(field, format!("found {}", json_type(&value))))
+                }
             }
         };
         let old = parse(request.old_object, "oldObject")?;
         let new = parse(request.object, "object")?;
-        let name = match (metadata_str(&old, "namespace"), metadata_str(&old, "name")) {
+        let old_metadata = old
+            .object("metadata")
+            .map_err(|e| malformed("oldObject", format!("metadata: {e}")))?;
+        let new_metadata = new
+            .object("metadata")
+            .map_err(|e| malformed("object", format!("metadata: {e}")))?;
+        let name = match (
+            old_metadata.string("namespace"),
+            old_metadata.string("name"),
+        ) {
             (Some(ns), Some(name)) if !ns.is_empty() => format!("{ns}/{name}"),
-            (_, Some(name)) => name.to_string(),
-            _ => fallback_name,
+            (_, Some(name)) => name,
+            _ => fallback_name.clone(),
         };
         Ok(RestrictedUpdate {
             subject,
@@ -176,66 +188,89 @@ impl<'r> RestrictedUpdate<'r> {
             name,
             old,
             new,
+            old_metadata,
+            new_metadata,
         })
     }
 
-    fn check(mut self, settings: &Settings, request: &Request<'_>) -> Result<(), Rejection> {
+    fn malformed(&self, reason: serde_json::Error) -> Rejection {
+        Rejection::MalformedObject {
+            subject: self.subject.to_string(),
+            kind: self.kind.to_string(),
+            name: self.name.clone(),
+            field: "object",
+            reason: reason.to_string(),
+        }
+    }
+
+    fn check(self, settings: &Settings, request: &Request<'_>) -> Result<(), Rejection> {
         self.check_node_binding(settings.node_binding, request.user_info.extra)?;
         self.check_annotation_keys(settings)?;
-        match settings.mode {
-            Mode::AnnotationsOnly => {
-                for object in [&mut self.old, &mut self.new] {
-                    if let Some(Value::Object(metadata)) = object.get_mut("metadata") {
-                        metadata.remove("annotations");
-                        for key in SERVER_MANAGED_METADATA {
-                            metadata.remove(key);
-                        }
-                    }
-                }
-                let mut fields = Vec::new();
-                changed_fields(Some(&self.old), Some(&self.new), "", &mut fields);
-                fields.sort();
-                if !fields.is_empty() {
-                    return Err(Rejection::ChangedBeyondAnnotations {
-                        subject: self.subject.to_string(),
-                        kind: self.kind.to_string(),
-                        name: self.name,
-                        fields,
-                    });
-                }
-            }
-            Mode::StatusAndLabels => {
-                let mut fields = Vec::new();
-                changed_fields(
-                    self.old.get("status"),
-                    self.new.get("status"),
-                    "status",
-                    &mut fields,
-                );
-                let labels = |object: &Value| {
-                    object
-                        .get("metadata")
-                        .and_then(|m| m.get("labels"))
-                        .cloned()
-                };
-                changed_fields(
-                    labels(&self.old).as_ref(),
-                    labels(&self.new).as_ref(),
-                    "metadata.labels",
-                    &mut fields,
-                );
-                fields.sort();
-                if !fields.is_empty() {
-                    return Err(Rejection::ChangedLabelsOrStatus {
-                        subject: self.subject.to_string(),
-                        kind: self.kind.to_string(),
-                        name: self.name,
-                        fields,
-                    });
-                }
-            }
+        let mut fields = Vec::new();
+        let compared = match settings.mode {
+            Mode::AnnotationsOnly => self.changed_beyond_annotations(&mut fields),
+            Mode::StatusAndLabels => self.changed_status_or_labels(&mut fields),
+        };
+        compared.map_err(|e| self.malformed(e))?;
+        if fields.is_empty() {
+            return Ok(());
         }
-        Ok(())
+        fields.sort();
+        let (subject, kind, name) = (self.subject.to_string(), self.kind.to_string(), self.name);
+        Err(match settings.mode {
+            Mode::AnnotationsOnly => Rejection::ChangedBeyondAnnotations {
+                subject,
+                kind,
+                name,
+                fields,
+            },
+            Mode::StatusAndLabels => Rejection::ChangedLabelsOrStatus {
+                subject,
+                kind,
+                name,
+                fields,
+            },
+        })
+    }
+
+    fn changed_beyond_annotations(
+        &self,
+        fields: &mut Vec<String>,
+    ) -> Result<(), serde_json::Error> {
+        let metadata_is_object = |object: &RawObject<'_>| {
+            object
+                .get("metadata")
+                .is_none_or(|raw| raw.get().trim_start().starts_with(['{', 'n']))
+        };
+        if metadata_is_object(&self.old) && metadata_is_object(&self.new) {
+            compare::raw_changed_members(&self.old, &self.new, "", &["metadata"], fields)?;
+            let mut skipped = vec!["annotations"];
+            skipped.extend(SERVER_MANAGED_METADATA);
+            compare::raw_changed_members(
+                &self.old_metadata,
+                &self.new_metadata,
+                "metadata",
+                &skipped,
+                fields,
+            )
+        } else {
+            compare::raw_changed_members(&self.old, &self.new, "", &[], fields)
+        }
+    }
+
+    fn changed_status_or_labels(&self, fields: &mut Vec<String>) -> Result<(), serde_json::Error> {
+        raw_changed_fields(
+            self.old.get("status"),
+            self.new.get("status"),
+            "status",
+            fields,
+        )?;
+        raw_changed_fields(
+            self.old_metadata.get("labels"),
+            self.new_metadata.get("labels"),
+            "metadata.labels",
+            fields,
+        )
     }
 
     fn check_node_binding(
@@ -277,7 +312,7 @@ impl<'r> RestrictedUpdate<'r> {
             }
         };
         if self.kind == "Node" {
-            if metadata_str(&self.old, "name") != Some(bound_node) {
+            if self.old_metadata.string("name").as_deref() != Some(bound_node) {
                 return Err(Rejection::OtherNode {
                     subject: self.subject.to_string(),
                     bound_node: bound_node.to_string(),
@@ -286,18 +321,18 @@ impl<'r> RestrictedUpdate<'r> {
             }
             return Ok(());
         }
-        match self
+        let pod_node = self
             .old
-            .get("spec")
-            .and_then(|s| s.get("nodeName"))
-            .and_then(Value::as_str)
-        {
+            .object("spec")
+            .ok()
+            .and_then(|spec| spec.string("nodeName"));
+        match pod_node {
             Some(node) if node == bound_node => Ok(()),
             Some(node) if !node.is_empty() => Err(Rejection::PodOnOtherNode {
                 subject: self.subject.to_string(),
                 bound_node: bound_node.to_string(),
                 name: self.name.clone(),
-                pod_node: node.to_string(),
+                pod_node: node,
             }),
             _ => Err(Rejection::PodNotScheduled {
                 subject: self.subject.to_string(),
@@ -311,24 +346,30 @@ impl<'r> RestrictedUpdate<'r> {
         if settings.allowed_annotation_keys.is_empty() {
             return Ok(());
         }
-        fn annotations(object: &Value) -> Option<&serde_json::Map<String, Value>> {
-            object.get("metadata")?.get("annotations")?.as_object()
-        }
-        let empty = serde_json::Map::new();
-        let old = annotations(&self.old).unwrap_or(&empty);
-        let new = annotations(&self.new).unwrap_or(&empty);
-        let mut keys: Vec<String> = old
+        let old = self
+            .old_metadata
+            .object("annotations")
+            .map_err(|e| self.malformed(e))?;
+        let new = self
+            .new_metadata
+            .object("annotations")
+            .map_err(|e| self.malformed(e))?;
+        let mut keys = Vec::new();
+        for key in old
+            .0
             .keys()
-            .chain(new.keys())
-            .filter(|key| !semantically_equal(old.get(*key), new.get(*key)))
-            .filter(|key| !settings.annotation_key_allowed(key))
-            .cloned()
-            .collect();
-        keys.sort();
-        keys.dedup();
+            .chain(new.0.keys().filter(|key| !old.0.contains_key(*key)))
+        {
+            if !settings.annotation_key_allowed(key)
+                && !raw_equal(old.get(key), new.get(key)).map_err(|e| self.malformed(e))?
+            {
+                keys.push(key.to_string());
+            }
+        }
         if keys.is_empty() {
             return Ok(());
         }
+        keys.sort();
         Err(Rejection::AnnotationKeysNotAllowed {
             subject: self.subject.to_string(),
             kind: self.kind.to_string(),
