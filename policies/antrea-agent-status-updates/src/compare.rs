@@ -246,9 +246,12 @@ pub fn raw_changed_fields(
         }
     }
     let (old_is_object, new_is_object) = (raw_is_object(old), raw_is_object(new));
-    let descend = (old_is_object && new_is_object)
-        || (old_is_object && raw_is_empty(new))
-        || (new_is_object && raw_is_empty(old));
+    let descend = match (old_is_object, new_is_object) {
+        (true, true) => true,
+        (true, false) => raw_is_empty(new),
+        (false, true) => raw_is_empty(old),
+        (false, false) => false,
+    };
     if descend {
         raw_changed_members(
             &object_or_empty(old)?,
