@@ -10,7 +10,7 @@ export KWCTL
 MAX_MODULE_BYTES := 307200
 
 .DEFAULT_GOAL := all
-.PHONY: all wasm-target runner policies test fmt-check clippy unit e2e-tests bats size-check test-data clean
+.PHONY: all wasm-target runner policies floor test fmt-check clippy unit e2e-tests bats size-check test-data bench bench-data clean
 
 all: wasm-target runner policies
 
@@ -30,7 +30,7 @@ fmt-check:
 
 clippy: wasm-target
 	cargo clippy --workspace --all-targets -- -D warnings
-	cargo clippy --release --target wasm32-wasip1 $(addprefix -p ,$(POLICIES)) -p test-guest -- -D warnings
+	cargo clippy --release --target wasm32-wasip1 $(addprefix -p ,$(POLICIES)) -p test-guest -p floor-guest -p json-scan -- -D warnings
 
 unit: wasm-target
 	cargo test --workspace
@@ -53,6 +53,16 @@ size-check: policies
 	  echo "policies/$$policy/annotated-policy.wasm: $$size bytes (budget $(MAX_MODULE_BYTES))"; \
 	  [ $$size -le $(MAX_MODULE_BYTES) ] || { echo "module over budget"; exit 1; }; \
 	done
+
+floor: wasm-target
+	cargo build --release --target wasm32-wasip1 -p floor-guest
+
+# Every policy against the no-op floor module, same run; a table on stdout, JSON in target/bench.
+bench: all floor
+	$(RUNNER) bench-suite benches/suite.json --json-output target/bench/report.json
+
+bench-data:
+	python3 benches/generate.py
 
 test-data:
 	python3 policies/antrea-hostpath-guard/test_data/generate.py

@@ -8,7 +8,7 @@ RUNNER := $(ROOT)/target/release/policy-runner
 # kwctl when installed, else the project's kwctl-compatible runner
 KWCTL ?= $(shell command -v kwctl 2>/dev/null || echo $(RUNNER))
 export KWCTL
-SOURCES := $(shell find src -name '*.rs') Cargo.toml $(ROOT)/Cargo.toml $(ROOT)/Cargo.lock
+SOURCES := $(shell find src $(ROOT)/crates/json-scan/src -name "*.rs") Cargo.toml $(ROOT)/Cargo.toml $(ROOT)/Cargo.lock
 
 .DEFAULT_GOAL := annotated-policy.wasm
 

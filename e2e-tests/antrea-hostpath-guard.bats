@@ -180,7 +180,7 @@ spellings=(
 
 @test "malformed volumes are rejected clearly" {
   evaluate $POLICY pod-volumes-not-a-list.json
-  assert_rejected 'Pod tenant-a/web-1 cannot be checked: invalid type: map, expected a sequence'
+  assert_rejected 'Pod tenant-a/web-1 cannot be checked: spec.volumes: expected a list of volumes'
 }
 
 @test "other kinds are accepted" {

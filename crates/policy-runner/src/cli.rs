@@ -67,6 +67,20 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Benchmarks every policy of a suite against the no-op floor module (`make bench`)
+    BenchSuite {
+        /// Suite file (benches/suite.json)
+        suite: PathBuf,
+        /// Seconds of evaluations before each measurement
+        #[arg(long = "warm-up-time", default_value_t = 0.5)]
+        warm_up_time: f64,
+        /// Seconds of measured evaluations per benchmark
+        #[arg(long = "measurement-time", default_value_t = 2.0)]
+        measurement_time: f64,
+        /// Where to write the JSON report
+        #[arg(long = "json-output")]
+        json_output: Option<PathBuf>,
+    },
     /// Embeds metadata into a policy module, like `kwctl annotate`
     Annotate {
         /// Metadata file (YAML)
@@ -101,6 +115,17 @@ pub fn execute(cli: Cli) -> Result<()> {
             measurement_time,
             json,
         } => crate::bench::bench(&evaluation, warm_up_time, measurement_time, json),
+        Command::BenchSuite {
+            suite,
+            warm_up_time,
+            measurement_time,
+            json_output,
+        } => crate::bench::bench_suite(
+            &suite,
+            warm_up_time,
+            measurement_time,
+            json_output.as_deref(),
+        ),
         Command::Annotate {
             metadata_path,
             usage_path,

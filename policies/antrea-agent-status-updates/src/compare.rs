@@ -7,8 +7,7 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
-use serde_json::value::RawValue;
+use json_scan::{Raw, ScanError};
 use serde_json::Value;
 
 /// Whether a value means "nothing".
@@ -68,127 +67,71 @@ pub fn push_key(path: &str, key: &str) -> String {
     }
 }
 
-/// A JSON string borrowed from the payload when it has no escapes.
-struct JsonKey<'a>(Cow<'a, str>);
-
-impl<'de> Deserialize<'de> for JsonKey<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct KeyVisitor;
-        impl<'de> Visitor<'de> for KeyVisitor {
-            type Value = JsonKey<'de>;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-                Ok(JsonKey(Cow::Borrowed(v)))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(JsonKey(Cow::Owned(v.to_string())))
-            }
-        }
-        deserializer.deserialize_str(KeyVisitor)
-    }
-}
-
 /// The members of a JSON object as unparsed JSON, so equal subtrees are compared byte for byte
 /// instead of being built into trees. Duplicate keys are an error: a client must not be able to
 /// show one value to this policy and another to the API server.
 #[derive(Default)]
-pub struct RawObject<'a>(pub BTreeMap<Cow<'a, str>, &'a RawValue>);
-
-impl<'de> Deserialize<'de> for RawObject<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct ObjectVisitor;
-        impl<'de> Visitor<'de> for ObjectVisitor {
-            type Value = RawObject<'de>;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
-                let mut members = BTreeMap::new();
-                while let Some(JsonKey(key)) = map.next_key()? {
-                    let value: &'de RawValue = map.next_value()?;
-                    if members.contains_key(&key) {
-                        return Err(de::Error::custom(format!(
-                            "duplicate key {}",
-                            Value::from(key.as_ref())
-                        )));
-                    }
-                    members.insert(key, value);
-                }
-                Ok(RawObject(members))
-            }
-        }
-        deserializer.deserialize_map(ObjectVisitor)
-    }
-}
+pub struct RawObject<'a>(pub BTreeMap<Cow<'a, str>, Raw<'a>>);
 
 impl<'a> RawObject<'a> {
-    /// Parses raw JSON that must be an object.
-    pub fn parse(raw: &'a RawValue) -> Result<Self, serde_json::Error> {
-        serde_json::from_str(raw.get())
+    /// Splits an object into its members.
+    pub fn parse(raw: Raw<'a>) -> Result<Self, CompareError> {
+        let mut members = BTreeMap::new();
+        for member in raw.members()? {
+            let (key, value) = member?;
+            if members.contains_key(&key) {
+                return Err(CompareError::DuplicateKey(key.into_owned()));
+            }
+            members.insert(key, value);
+        }
+        Ok(RawObject(members))
     }
 
     /// A member, if present.
-    pub fn get(&self, key: &str) -> Option<&'a RawValue> {
+    pub fn get(&self, key: &str) -> Option<Raw<'a>> {
         self.0.get(key).copied()
     }
 
     /// A member that must be an object; absent or `null` is empty.
-    pub fn object(&self, key: &str) -> Result<RawObject<'a>, serde_json::Error> {
+    pub fn object(&self, key: &str) -> Result<RawObject<'a>, CompareError> {
         match self.get(key) {
-            Some(raw) if !is_null(raw) => RawObject::parse(raw),
+            Some(raw) if !raw.is_null() => RawObject::parse(raw),
             _ => Ok(RawObject::default()),
         }
     }
 
     /// A member that should be a string.
     pub fn string(&self, key: &str) -> Option<String> {
-        serde_json::from_str(self.get(key)?.get()).ok()
+        self.get(key)?.parse().ok()
     }
 }
 
-fn first_byte(raw: &RawValue) -> u8 {
-    raw.get()
-        .trim_start()
-        .as_bytes()
-        .first()
-        .copied()
-        .unwrap_or(b'n')
+/// Why two documents cannot be compared.
+#[derive(Debug, thiserror::Error)]
+pub enum CompareError {
+    #[error(transparent)]
+    Scan(#[from] ScanError),
+    #[error(transparent)]
+    Json(#[from] json_scan::ParseError),
+    #[error("duplicate key {}", Value::from(.0.as_str()))]
+    DuplicateKey(String),
 }
 
-fn is_null(raw: &RawValue) -> bool {
-    first_byte(raw) == b'n'
-}
-
-fn raw_is_empty(raw: Option<&RawValue>) -> bool {
-    let Some(raw) = raw else { return true };
-    let text = raw.get().trim();
-    match text.as_bytes().first() {
-        Some(b'n') => true,
-        Some(b'{' | b'[') => text[1..text.len() - 1].trim().is_empty(),
-        _ => false,
-    }
-}
-
-fn raw_is_object(raw: Option<&RawValue>) -> bool {
-    raw.is_some_and(|raw| first_byte(raw) == b'{')
-}
-
-fn object_or_empty(raw: Option<&RawValue>) -> Result<RawObject<'_>, serde_json::Error> {
+fn object_or_empty(raw: Option<Raw<'_>>) -> Result<RawObject<'_>, CompareError> {
     match raw {
-        Some(raw) if raw_is_object(Some(raw)) => RawObject::parse(raw),
+        Some(raw) if raw.is_object() => RawObject::parse(raw),
         _ => Ok(RawObject::default()),
     }
 }
 
+fn raw_is_empty(raw: Option<Raw<'_>>) -> bool {
+    raw.is_none_or(|raw| raw.is_empty())
+}
+
 /// Semantic equality of raw JSON (see [`semantically_equal`]), byte-equal subtrees first.
-pub fn raw_equal(
-    old: Option<&RawValue>,
-    new: Option<&RawValue>,
-) -> Result<bool, serde_json::Error> {
+pub fn raw_equal(old: Option<Raw<'_>>, new: Option<Raw<'_>>) -> Result<bool, CompareError> {
     if let (Some(a), Some(b)) = (old, new) {
-        if a.get() == b.get() {
+        if a.bytes() == b.bytes() {
             return Ok(true);
         }
     }
@@ -198,36 +141,33 @@ pub fn raw_equal(
     let (Some(a), Some(b)) = (old, new) else {
         return Ok(false);
     };
-    match (first_byte(a), first_byte(b)) {
-        (b'{', b'{') => {
-            let (a, b) = (RawObject::parse(a)?, RawObject::parse(b)?);
-            for key in a.0.keys().chain(b.0.keys()) {
-                if !raw_equal(a.get(key), b.get(key))? {
-                    return Ok(false);
-                }
-            }
-            Ok(true)
-        }
-        (b'[', b'[') => {
-            let a: Vec<&RawValue> = serde_json::from_str(a.get())?;
-            let b: Vec<&RawValue> = serde_json::from_str(b.get())?;
-            if a.len() != b.len() {
+    if a.is_object() && b.is_object() {
+        let (a, b) = (RawObject::parse(a)?, RawObject::parse(b)?);
+        for key in a.0.keys().chain(b.0.keys()) {
+            if !raw_equal(a.get(key), b.get(key))? {
                 return Ok(false);
             }
-            for (x, y) in a.iter().zip(&b) {
-                if !raw_equal(Some(x), Some(y))? {
-                    return Ok(false);
-                }
-            }
-            Ok(true)
         }
-        (b'{' | b'[', _) | (_, b'{' | b'[') => Ok(false),
-        _ => {
-            let a: Value = serde_json::from_str(a.get())?;
-            let b: Value = serde_json::from_str(b.get())?;
-            Ok(semantically_equal(Some(&a), Some(&b)))
-        }
+        return Ok(true);
     }
+    if a.is_array() && b.is_array() {
+        let (a, b) = (a.elements()?, b.elements()?);
+        if a.len() != b.len() {
+            return Ok(false);
+        }
+        for (x, y) in a.into_iter().zip(b) {
+            if !raw_equal(Some(x), Some(y))? {
+                return Ok(false);
+            }
+        }
+        return Ok(true);
+    }
+    if a.is_object() || a.is_array() || b.is_object() || b.is_array() {
+        return Ok(false);
+    }
+    let a: Value = a.parse()?;
+    let b: Value = b.parse()?;
+    Ok(semantically_equal(Some(&a), Some(&b)))
 }
 
 /// Collects the paths of every field that differs semantically between `old` and `new`,
@@ -235,17 +175,18 @@ pub fn raw_equal(
 /// It descends only where the bytes differ, so a Node's 600 unchanged images cost one
 /// comparison of their bytes, and builds no tree.
 pub fn raw_changed_fields(
-    old: Option<&RawValue>,
-    new: Option<&RawValue>,
+    old: Option<Raw<'_>>,
+    new: Option<Raw<'_>>,
     path: &str,
     out: &mut Vec<String>,
-) -> Result<(), serde_json::Error> {
+) -> Result<(), CompareError> {
     if let (Some(a), Some(b)) = (old, new) {
-        if a.get() == b.get() {
+        if a.bytes() == b.bytes() {
             return Ok(());
         }
     }
-    let (old_is_object, new_is_object) = (raw_is_object(old), raw_is_object(new));
+    let old_is_object = old.is_some_and(|raw| raw.is_object());
+    let new_is_object = new.is_some_and(|raw| raw.is_object());
     let descend = match (old_is_object, new_is_object) {
         (true, true) => true,
         (true, false) => raw_is_empty(new),
@@ -279,7 +220,7 @@ pub fn raw_changed_members(
     path: &str,
     skipped: &[&str],
     out: &mut Vec<String>,
-) -> Result<(), serde_json::Error> {
+) -> Result<(), CompareError> {
     for key in old
         .0
         .keys()
@@ -325,10 +266,11 @@ mod tests {
     }
 
     fn raw_diff(old: &Value, new: &Value) -> Vec<String> {
-        let old = serde_json::value::to_raw_value(old).unwrap();
-        let new = serde_json::value::to_raw_value(new).unwrap();
+        let old = serde_json::to_vec(old).unwrap();
+        let new = serde_json::to_vec(new).unwrap();
+        let (old, new) = (Raw::document(&old).unwrap(), Raw::document(&new).unwrap());
         let mut out = Vec::new();
-        raw_changed_fields(Some(&old), Some(&new), "", &mut out).unwrap();
+        raw_changed_fields(Some(old), Some(new), "", &mut out).unwrap();
         out.sort();
         out
     }
@@ -339,8 +281,10 @@ mod tests {
     #[case::escaped_string(r#"{"a": "\u0062"}"#, r#"{"a": "b"}"#)]
     #[case::nested_reordered(r#"{"a": [{"x": 1, "y": 2}]}"#, r#"{"a": [{"y": 2, "x": 1}]}"#)]
     fn raw_equal_despite_bytes(#[case] old: &str, #[case] new: &str) {
-        let old: &RawValue = serde_json::from_str(old).unwrap();
-        let new: &RawValue = serde_json::from_str(new).unwrap();
+        let (old, new) = (
+            Raw::document(old.as_bytes()).unwrap(),
+            Raw::document(new.as_bytes()).unwrap(),
+        );
         let mut out = Vec::new();
         raw_changed_fields(Some(old), Some(new), "", &mut out).unwrap();
         assert_eq!(out, Vec::<String>::new());
@@ -348,7 +292,7 @@ mod tests {
 
     #[test]
     fn duplicate_keys_are_an_error() {
-        let raw: &RawValue = serde_json::from_str(r#"{"a": 1, "a": 2}"#).unwrap();
+        let raw = Raw::document(br#"{"a": 1, "a": 2}"#).unwrap();
         let error = RawObject::parse(raw).err().unwrap().to_string();
         assert!(error.contains("duplicate key \"a\""), "{error}");
     }

@@ -10,13 +10,12 @@ pub mod settings;
 use std::borrow::Cow;
 use std::collections::HashMap;
 
+use json_scan::Raw;
 use kubewarden_policy_sdk::{accept_request, protocol_version_guest, reject_request};
-use serde::Deserialize;
-use serde_json::value::RawValue;
 use serde_json::Value;
 use wapc_guest::prelude::*;
 
-use crate::compare::{raw_changed_fields, raw_equal, RawObject};
+use crate::compare::{raw_changed_fields, raw_equal, CompareError, RawObject};
 use crate::error::Rejection;
 use crate::settings::{Mode, NodeBinding, Settings};
 
@@ -58,68 +57,136 @@ fn validate(payload: &[u8]) -> CallResult {
     }
 }
 
-/// The part of the validate payload the verdict needs. Objects are borrowed as raw JSON, so
-/// requests from unrestricted subjects (every kubelet heartbeat) never build a tree.
-#[derive(Deserialize)]
-struct Payload<'a> {
-    #[serde(borrow)]
-    request: Request<'a>,
-    #[serde(default)]
-    settings: Settings,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// The part of the validate payload the verdict needs, as raw JSON borrowed from the payload:
+/// requests from unrestricted subjects (every kubelet heartbeat) are decided in one pass over
+/// the payload, without building a tree or allocating.
 struct Request<'a> {
-    #[serde(borrow)]
-    kind: GroupVersionKind<'a>,
-    #[serde(borrow)]
-    operation: Cow<'a, str>,
-    #[serde(borrow)]
-    user_info: UserInfo<'a>,
-    #[serde(borrow, default)]
-    name: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    namespace: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    object: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    old_object: Option<&'a RawValue>,
+    kind: Option<Raw<'a>>,
+    operation: Option<Raw<'a>>,
+    user_info: Option<Raw<'a>>,
+    name: Option<Raw<'a>>,
+    namespace: Option<Raw<'a>>,
+    object: Option<Raw<'a>>,
+    old_object: Option<Raw<'a>>,
+    settings: Option<Raw<'a>>,
 }
 
-#[derive(Deserialize)]
-struct GroupVersionKind<'a> {
-    #[serde(borrow)]
-    group: Cow<'a, str>,
-    #[serde(borrow)]
-    kind: Cow<'a, str>,
+fn invalid(error: impl std::fmt::Display) -> Rejection {
+    Rejection::InvalidPayload(error.to_string())
 }
 
-#[derive(Deserialize)]
-struct UserInfo<'a> {
-    #[serde(borrow, default)]
-    username: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    extra: Option<&'a RawValue>,
+fn parse_payload(payload: &[u8]) -> Result<Request<'_>, Rejection> {
+    let document = Raw::document(payload).map_err(invalid)?;
+    let ([request, settings], fields) = document
+        .pick_with_inner(
+            ["request", "settings"],
+            "request",
+            [
+                "kind",
+                "operation",
+                "userInfo",
+                "name",
+                "namespace",
+                "object",
+                "oldObject",
+            ],
+        )
+        .map_err(invalid)?;
+    request.ok_or_else(|| invalid("missing field `request`"))?;
+    let [kind, operation, user_info, name, namespace, object, old_object] =
+        fields.ok_or_else(|| invalid("request: expected a JSON object"))?;
+    Ok(Request {
+        kind,
+        operation,
+        user_info,
+        name,
+        namespace,
+        object,
+        old_object,
+        settings,
+    })
+}
+
+/// A string member, borrowed when it has no escapes.
+fn string<'a>(raw: Option<Raw<'a>>, field: &str) -> Result<Option<Cow<'a, str>>, Rejection> {
+    match raw {
+        None => Ok(None),
+        Some(raw) => raw
+            .as_str()
+            .map(Some)
+            .ok_or_else(|| invalid(format!("{field}: expected a string"))),
+    }
+}
+
+/// Whether `username` is restricted, read straight from the raw settings so that unrestricted
+/// requests never pay for parsing them.
+fn restricts(settings: Option<Raw<'_>>, username: &str) -> Result<bool, Rejection> {
+    let Some(settings) = settings else {
+        return Ok(username == settings::DEFAULT_AGENT_USERNAME);
+    };
+    let [usernames] = settings
+        .pick(["usernames"])
+        .map_err(|e| invalid(format!("settings: {e}")))?;
+    let Some(usernames) = usernames else {
+        return Ok(username == settings::DEFAULT_AGENT_USERNAME);
+    };
+    for element in usernames
+        .elements()
+        .map_err(|e| invalid(format!("settings.usernames: {e}")))?
+    {
+        if element.as_str().as_deref() == Some(username) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// Decides a validate payload: `Ok(())` accepts, `Err` says why the request is rejected.
 pub fn evaluate(payload: &[u8]) -> Result<(), Rejection> {
-    let payload: Payload =
-        serde_json::from_slice(payload).map_err(|e| Rejection::InvalidPayload(e.to_string()))?;
-    let request = payload.request;
-    let settings = payload.settings;
-    let Some(username) = request.user_info.username.as_deref() else {
-        return Ok(());
-    };
-    if !settings.restricts(username)
-        || request.operation != "UPDATE"
-        || !request.kind.group.is_empty()
-        || !matches!(request.kind.kind.as_ref(), "Pod" | "Node")
-    {
+    let request = parse_payload(payload)?;
+    let kind = request
+        .kind
+        .ok_or_else(|| invalid("missing field `kind`"))?;
+    let [group, kind_name] = kind
+        .pick(["group", "kind"])
+        .map_err(|e| invalid(format!("kind: {e}")))?;
+    let operation = string(request.operation, "operation")?
+        .ok_or_else(|| invalid("missing field `operation`"))?;
+    let group = string(group, "kind.group")?.unwrap_or_default();
+    let kind_name = string(kind_name, "kind.kind")?.unwrap_or_default();
+    let [username, extra] = request
+        .user_info
+        .ok_or_else(|| invalid("missing field `userInfo`"))?
+        .pick(["username", "extra"])
+        .map_err(|e| invalid(format!("userInfo: {e}")))?;
+    if operation != "UPDATE" || !group.is_empty() || !matches!(kind_name.as_ref(), "Pod" | "Node") {
         return Ok(());
     }
-    RestrictedUpdate::parse(&request, username)?.check(&settings, &request)
+    let Some(username) = string(username, "userInfo.username")? else {
+        return Ok(());
+    };
+    if !restricts(request.settings, &username)? {
+        return Ok(());
+    }
+    let settings: Settings = match request.settings {
+        Some(raw) => raw.parse().map_err(|e| invalid(format!("settings: {e}")))?,
+        None => Settings::default(),
+    };
+    let target = Target {
+        subject: &username,
+        kind: &kind_name,
+        name: string(request.name, "name")?,
+        namespace: string(request.namespace, "namespace")?,
+    };
+    RestrictedUpdate::parse(&target, request.object, request.old_object)?.check(&settings, extra)
+}
+
+/// Who updates what, for messages.
+struct Target<'a> {
+    subject: &'a str,
+    kind: &'a str,
+    name: Option<Cow<'a, str>>,
+    namespace: Option<Cow<'a, str>>,
 }
 
 /// An UPDATE of a Pod or Node by a restricted subject. Both objects are split into their
@@ -135,9 +202,13 @@ struct RestrictedUpdate<'r> {
 }
 
 impl<'r> RestrictedUpdate<'r> {
-    fn parse(request: &'r Request<'r>, subject: &'r str) -> Result<Self, Rejection> {
-        let kind = request.kind.kind.as_ref();
-        let fallback_name = match (&request.namespace, &request.name) {
+    fn parse(
+        target: &'r Target<'r>,
+        object: Option<Raw<'r>>,
+        old_object: Option<Raw<'r>>,
+    ) -> Result<Self, Rejection> {
+        let (subject, kind) = (target.subject, target.kind);
+        let fallback_name = match (&target.namespace, &target.name) {
             (Some(ns), Some(name)) if !ns.is_empty() => format!("{ns}/{name}"),
             (_, Some(name)) => name.to_string(),
             _ => "(unnamed)".to_string(),
@@ -149,25 +220,23 @@ impl<'r> RestrictedUpdate<'r> {
             field,
             reason,
         };
-        let parse = |raw: Option<&'r RawValue>,
-                     field: &'static str|
-         -> Result<RawObject<'r>, Rejection> {
-            let raw = raw.ok_or_else(|| Rejection::MissingObject {
-                subject: subject.to_string(),
-                kind: kind.to_string(),
-                name: fallback_name.clone(),
-                field,
-            })?;
-            match raw.get().trim_start().as_bytes().first() {
-                Some(b'{') => RawObject::parse(raw).map_err(|e| malformed(field, e.to_string())),
-                _ => {
-                    let value: Value = serde_json::from_str(raw.get()).unwrap_or(Value::Null);
+        let parse =
+            |raw: Option<Raw<'r>>, field: &'static str| -> Result<RawObject<'r>, Rejection> {
+                let raw = raw.ok_or_else(|| Rejection::MissingObject {
+                    subject: subject.to_string(),
+                    kind: kind.to_string(),
+                    name: fallback_name.clone(),
+                    field,
+                })?;
+                if raw.is_object() {
+                    RawObject::parse(raw).map_err(|e| malformed(field, e.to_string()))
+                } else {
+                    let value: Value = raw.parse().unwrap_or(Value::Null);
                     Err(malformed(field, format!("found {}", json_type(&value))))
                 }
-            }
-        };
-        let old = parse(request.old_object, "oldObject")?;
-        let new = parse(request.object, "object")?;
+            };
+        let old = parse(old_object, "oldObject")?;
+        let new = parse(object, "object")?;
         let old_metadata = old
             .object("metadata")
             .map_err(|e| malformed("oldObject", format!("metadata: {e}")))?;
@@ -193,7 +262,7 @@ impl<'r> RestrictedUpdate<'r> {
         })
     }
 
-    fn malformed(&self, reason: serde_json::Error) -> Rejection {
+    fn malformed(&self, reason: CompareError) -> Rejection {
         Rejection::MalformedObject {
             subject: self.subject.to_string(),
             kind: self.kind.to_string(),
@@ -203,8 +272,8 @@ impl<'r> RestrictedUpdate<'r> {
         }
     }
 
-    fn check(self, settings: &Settings, request: &Request<'_>) -> Result<(), Rejection> {
-        self.check_node_binding(settings.node_binding, request.user_info.extra)?;
+    fn check(self, settings: &Settings, extra: Option<Raw<'_>>) -> Result<(), Rejection> {
+        self.check_node_binding(settings.node_binding, extra)?;
         self.check_annotation_keys(settings)?;
         let mut fields = Vec::new();
         let compared = match settings.mode {
@@ -233,14 +302,11 @@ impl<'r> RestrictedUpdate<'r> {
         })
     }
 
-    fn changed_beyond_annotations(
-        &self,
-        fields: &mut Vec<String>,
-    ) -> Result<(), serde_json::Error> {
+    fn changed_beyond_annotations(&self, fields: &mut Vec<String>) -> Result<(), CompareError> {
         let metadata_is_object = |object: &RawObject<'_>| {
             object
                 .get("metadata")
-                .is_none_or(|raw| raw.get().trim_start().starts_with(['{', 'n']))
+                .is_none_or(|raw| raw.is_object() || raw.is_null())
         };
         if metadata_is_object(&self.old) && metadata_is_object(&self.new) {
             compare::raw_changed_members(&self.old, &self.new, "", &["metadata"], fields)?;
@@ -258,7 +324,7 @@ impl<'r> RestrictedUpdate<'r> {
         }
     }
 
-    fn changed_status_or_labels(&self, fields: &mut Vec<String>) -> Result<(), serde_json::Error> {
+    fn changed_status_or_labels(&self, fields: &mut Vec<String>) -> Result<(), CompareError> {
         raw_changed_fields(
             self.old.get("status"),
             self.new.get("status"),
@@ -276,7 +342,7 @@ impl<'r> RestrictedUpdate<'r> {
     fn check_node_binding(
         &self,
         binding: NodeBinding,
-        extra: Option<&RawValue>,
+        extra: Option<Raw<'_>>,
     ) -> Result<(), Rejection> {
         if binding == NodeBinding::Disabled {
             return Ok(());
@@ -289,7 +355,8 @@ impl<'r> RestrictedUpdate<'r> {
         };
         let extra: HashMap<String, Vec<String>> = match extra {
             None => HashMap::new(),
-            Some(raw) => serde_json::from_str::<Option<HashMap<String, Vec<String>>>>(raw.get())
+            Some(raw) => raw
+                .parse::<Option<HashMap<String, Vec<String>>>>()
                 .map_err(|e| malformed(format!("userInfo.extra: {e}")))?
                 .unwrap_or_default(),
         };

@@ -7,13 +7,12 @@ pub mod error;
 pub mod paths;
 pub mod settings;
 
-use std::borrow::Cow;
-
+use json_scan::Raw;
 use k8s_openapi::api::core::v1::{HostPathVolumeSource, LocalVolumeSource};
 use kubewarden_policy_sdk::{accept_request, protocol_version_guest, reject_request};
-use serde::de::DeserializeOwned;
-use serde::Deserialize;
-use serde_json::value::RawValue;
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::rc::Rc;
 use wapc_guest::prelude::*;
 
 use crate::error::{Rejection, Violation};
@@ -47,105 +46,6 @@ fn validate(payload: &[u8]) -> CallResult {
     }
 }
 
-#[derive(Deserialize)]
-struct Payload<'a> {
-    #[serde(borrow)]
-    request: Request<'a>,
-    #[serde(default)]
-    settings: Settings,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Request<'a> {
-    #[serde(borrow)]
-    kind: GroupVersionKind<'a>,
-    #[serde(borrow)]
-    operation: Cow<'a, str>,
-    #[serde(borrow, default)]
-    name: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    namespace: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    object: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    old_object: Option<&'a RawValue>,
-}
-
-#[derive(Deserialize)]
-struct GroupVersionKind<'a> {
-    #[serde(borrow)]
-    group: Cow<'a, str>,
-    #[serde(borrow)]
-    kind: Cow<'a, str>,
-}
-
-/// What the verdict reads of a pod spec: its volumes and its ServiceAccount, nothing else.
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
-struct PodSpecView {
-    #[serde(default)]
-    volumes: Option<Vec<VolumeView>>,
-    #[serde(default)]
-    service_account_name: Option<String>,
-    #[serde(default)]
-    service_account: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct VolumeView {
-    #[serde(default)]
-    name: Option<String>,
-    #[serde(default)]
-    host_path: Option<HostPathVolumeSource>,
-}
-
-#[derive(Deserialize)]
-struct Metadata {
-    #[serde(default)]
-    namespace: Option<String>,
-}
-
-/// Any object level with `metadata` and `spec` (a Pod, a workload, a pod template).
-#[derive(Deserialize)]
-struct Object<T> {
-    #[serde(default)]
-    metadata: Option<Metadata>,
-    #[serde(default = "none")]
-    spec: Option<T>,
-}
-
-#[derive(Deserialize)]
-struct WithTemplate<T> {
-    #[serde(default = "none")]
-    template: Option<T>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct WithJobTemplate<T> {
-    #[serde(default = "none")]
-    job_template: Option<T>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct PersistentVolumeSpecView {
-    #[serde(default)]
-    host_path: Option<HostPathVolumeSource>,
-    #[serde(default)]
-    local: Option<LocalVolumeSource>,
-}
-
-fn none<T>() -> Option<T> {
-    None
-}
-
-type PodTemplate = Object<PodSpecView>;
-type Workload = Object<WithTemplate<PodTemplate>>;
-type CronJob = Object<WithJobTemplate<Object<WithTemplate<PodTemplate>>>>;
-
 /// How an object kind holds its pod spec.
 #[derive(Clone, Copy)]
 enum Shape {
@@ -155,161 +55,287 @@ enum Shape {
     PersistentVolume,
 }
 
-fn shape(group: &str, kind: &str) -> Option<Shape> {
-    match (group, kind) {
-        ("", "Pod") => Some(Shape::Pod),
-        ("apps", "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet")
-        | ("batch", "Job")
-        | ("", "ReplicationController") => Some(Shape::Workload),
-        ("batch", "CronJob") => Some(Shape::CronJob),
-        ("", "PersistentVolume") => Some(Shape::PersistentVolume),
-        _ => None,
+impl Shape {
+    fn of(group: &str, kind: &str) -> Option<Shape> {
+        match (group, kind) {
+            ("", "Pod") => Some(Shape::Pod),
+            ("apps", "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet")
+            | ("batch", "Job")
+            | ("", "ReplicationController") => Some(Shape::Workload),
+            ("batch", "CronJob") => Some(Shape::CronJob),
+            ("", "PersistentVolume") => Some(Shape::PersistentVolume),
+            _ => None,
+        }
+    }
+
+    /// Where the pod spec sits in the object.
+    fn pod_spec_path(self) -> &'static [&'static str] {
+        match self {
+            Shape::Pod => &["spec"],
+            Shape::Workload => &["spec", "template", "spec"],
+            Shape::CronJob => &["spec", "jobTemplate", "spec", "template", "spec"],
+            Shape::PersistentVolume => &["spec"],
+        }
     }
 }
 
-fn parse<T: DeserializeOwned>(raw: &RawValue) -> Result<T, String> {
-    serde_json::from_str(raw.get()).map_err(|e| e.to_string())
+fn field_error(path: &str, error: impl std::fmt::Display) -> String {
+    format!("{path}: {error}")
 }
 
-/// The host paths of one object that reach a protected path.
+thread_local! {
+    /// The rules built from the last settings seen, with those settings' bytes. policy-server
+    /// sends the same settings with every request to a policy, so the rules are built once.
+    static RULES: RefCell<Option<(Vec<u8>, Rc<Rules>)>> = const { RefCell::new(None) };
+}
+
+/// Settings and the rules derived from them, built only when a host path must be judged:
+/// most workloads have no hostPath volume and never pay for it.
+struct LazyRules<'a> {
+    settings: Option<Raw<'a>>,
+    rules: Option<Rc<Rules>>,
+}
+
+impl LazyRules<'_> {
+    fn get(&mut self) -> Result<Rc<Rules>, String> {
+        if let Some(rules) = &self.rules {
+            return Ok(rules.clone());
+        }
+        let key = self.settings.map(|raw| raw.bytes()).unwrap_or_default();
+        let cached = RULES.with_borrow(|cache| {
+            cache
+                .as_ref()
+                .filter(|(bytes, _)| bytes.as_slice() == key)
+                .map(|(_, rules)| rules.clone())
+        });
+        let rules = match cached {
+            Some(rules) => rules,
+            None => {
+                let settings: Settings = match self.settings {
+                    Some(raw) => raw.parse().map_err(|e| format!("invalid settings: {e}"))?,
+                    None => Settings::default(),
+                };
+                let rules = Rc::new(Rules::from(settings));
+                RULES.with_borrow_mut(|cache| *cache = Some((key.to_vec(), rules.clone())));
+                rules
+            }
+        };
+        self.rules = Some(rules.clone());
+        Ok(rules)
+    }
+}
+
+fn string(raw: Option<Raw<'_>>, field: &str) -> Result<Option<String>, String> {
+    raw.map(|raw| {
+        raw.as_str()
+            .map(Cow::into_owned)
+            .ok_or_else(|| format!("{field}: expected a string"))
+    })
+    .transpose()
+}
+
+/// The host paths of one object that reach a protected path. Only the pod spec's volumes and
+/// ServiceAccount are read; containers, status and the rest are skipped unparsed.
 fn violations(
     shape: Shape,
-    raw: &RawValue,
+    object: Raw<'_>,
     namespace: Option<&str>,
-    rules: &Rules,
+    rules: &mut LazyRules<'_>,
 ) -> Result<Vec<Violation>, String> {
-    let (spec, object_namespace, prefix) = match shape {
-        Shape::PersistentVolume => {
-            if !rules.check_persistent_volumes {
-                return Ok(Vec::new());
-            }
-            let pv: Object<PersistentVolumeSpecView> = parse(raw)?;
-            let spec = pv.spec.unwrap_or(PersistentVolumeSpecView {
-                host_path: None,
-                local: None,
-            });
-            let candidates = [
-                ("spec.hostPath.path", spec.host_path.map(|h| h.path)),
-                ("spec.local.path", spec.local.map(|l| l.path)),
-            ];
-            return Ok(candidates
-                .into_iter()
-                .filter_map(|(location, path)| {
-                    let path = path?;
-                    let reaches = rules.reached_by(&path)?.to_string();
-                    Some(Violation {
-                        location: location.to_string(),
-                        host_path: path,
-                        reaches,
-                    })
+    let spec_path = shape.pod_spec_path();
+    let spec_name = spec_path.join(".");
+    if let Shape::PersistentVolume = shape {
+        let Some([host_path, local]) = object
+            .pick_path(spec_path, ["hostPath", "local"])
+            .map_err(|e| field_error(&spec_name, e))?
+        else {
+            return Ok(Vec::new());
+        };
+        if host_path.is_none() && local.is_none() {
+            return Ok(Vec::new());
+        }
+        let rules = rules.get()?;
+        if !rules.check_persistent_volumes {
+            return Ok(Vec::new());
+        }
+        let host_path: Option<HostPathVolumeSource> = host_path
+            .map(|raw| raw.parse())
+            .transpose()
+            .map_err(|e| field_error("spec.hostPath", e))?;
+        let local: Option<LocalVolumeSource> = local
+            .map(|raw| raw.parse())
+            .transpose()
+            .map_err(|e| field_error("spec.local", e))?;
+        let candidates = [
+            ("spec.hostPath.path", host_path.map(|h| h.path)),
+            ("spec.local.path", local.map(|l| l.path)),
+        ];
+        return Ok(candidates
+            .into_iter()
+            .filter_map(|(location, path)| {
+                let path = path?;
+                let reaches = rules.reached_by(&path)?.to_string();
+                Some(Violation {
+                    location: location.to_string(),
+                    host_path: path,
+                    reaches,
                 })
-                .collect());
-        }
-        Shape::Pod => {
-            let pod: PodTemplate = parse(raw)?;
-            (
-                pod.spec,
-                pod.metadata.and_then(|m| m.namespace),
-                "spec.volumes",
-            )
-        }
-        Shape::Workload => {
-            let workload: Workload = parse(raw)?;
-            let spec = workload.spec.and_then(|s| s.template).and_then(|t| t.spec);
-            (
-                spec,
-                workload.metadata.and_then(|m| m.namespace),
-                "spec.template.spec.volumes",
-            )
-        }
-        Shape::CronJob => {
-            let cron_job: CronJob = parse(raw)?;
-            let spec = cron_job
-                .spec
-                .and_then(|s| s.job_template)
-                .and_then(|j| j.spec)
-                .and_then(|s| s.template)
-                .and_then(|t| t.spec);
-            (
-                spec,
-                cron_job.metadata.and_then(|m| m.namespace),
-                "spec.jobTemplate.spec.template.spec.volumes",
-            )
-        }
+            })
+            .collect());
+    }
+    let Some([volumes, service_account_name, service_account]) = object
+        .pick_path(
+            spec_path,
+            ["volumes", "serviceAccountName", "serviceAccount"],
+        )
+        .map_err(|e| field_error(&spec_name, e))?
+    else {
+        return Ok(Vec::new());
     };
-    let spec = spec.unwrap_or_default();
-    let namespace = namespace
-        .filter(|ns| !ns.is_empty())
-        .map(str::to_string)
-        .or(object_namespace)
-        .unwrap_or_else(|| "default".to_string());
-    let service_account = [&spec.service_account_name, &spec.service_account]
-        .into_iter()
-        .flatten()
-        .find(|sa| !sa.is_empty())
-        .map(String::as_str)
-        .unwrap_or("default");
-    if rules.exempt(&namespace, service_account) {
+    let Some(volumes) = volumes else {
+        return Ok(Vec::new());
+    };
+    let volumes_name = format!("{spec_name}.volumes");
+    let mut host_paths: Vec<(usize, Option<Raw<'_>>, Raw<'_>)> = Vec::new();
+    let elements = volumes
+        .elements()
+        .map_err(|_| field_error(&volumes_name, "expected a list of volumes"))?;
+    for (index, volume) in elements.into_iter().enumerate() {
+        let [name, host_path] = volume
+            .pick(["name", "hostPath"])
+            .map_err(|e| field_error(&format!("{volumes_name}[{index}]"), e))?;
+        if let Some(host_path) = host_path {
+            host_paths.push((index, name, host_path));
+        }
+    }
+    if host_paths.is_empty() {
         return Ok(Vec::new());
     }
-    Ok(spec
-        .volumes
-        .unwrap_or_default()
-        .into_iter()
-        .enumerate()
-        .filter_map(|(index, volume)| {
-            let path = volume.host_path?.path;
-            let reaches = rules.reached_by(&path)?.to_string();
-            let name = serde_json::Value::from(volume.name.unwrap_or_default());
-            Some(Violation {
-                location: format!("{prefix}[{index}] {name} hostPath"),
-                host_path: path,
-                reaches,
-            })
-        })
-        .collect())
+    let service_account = [
+        string(
+            service_account_name,
+            &format!("{spec_name}.serviceAccountName"),
+        )?,
+        string(service_account, &format!("{spec_name}.serviceAccount"))?,
+    ]
+    .into_iter()
+    .flatten()
+    .find(|sa| !sa.is_empty())
+    .unwrap_or_else(|| "default".to_string());
+    let namespace = match namespace.filter(|ns| !ns.is_empty()) {
+        Some(namespace) => namespace.to_string(),
+        None => object
+            .pointer(&["metadata", "namespace"])
+            .ok()
+            .flatten()
+            .and_then(|raw| raw.as_str().map(Cow::into_owned))
+            .unwrap_or_else(|| "default".to_string()),
+    };
+    let rules = rules.get()?;
+    if rules.exempt(&namespace, &service_account) {
+        return Ok(Vec::new());
+    }
+    let mut found = Vec::new();
+    for (index, name, host_path) in host_paths {
+        let source: HostPathVolumeSource = host_path
+            .parse()
+            .map_err(|e| field_error(&format!("{volumes_name}[{index}].hostPath"), e))?;
+        if let Some(reaches) = rules.reached_by(&source.path) {
+            let name = name.and_then(|raw| raw.as_str()).unwrap_or_default();
+            found.push(Violation {
+                location: format!(
+                    "{volumes_name}[{index}] {} hostPath",
+                    serde_json::Value::from(name.as_ref())
+                ),
+                reaches: reaches.to_string(),
+                host_path: source.path,
+            });
+        }
+    }
+    Ok(found)
+}
+
+fn invalid(error: impl std::fmt::Display) -> Rejection {
+    Rejection::InvalidPayload(error.to_string())
 }
 
 /// Decides a validate payload: `Ok(())` accepts, `Err` says why the request is rejected.
 pub fn evaluate(payload: &[u8]) -> Result<(), Rejection> {
-    let payload: Payload =
-        serde_json::from_slice(payload).map_err(|e| Rejection::InvalidPayload(e.to_string()))?;
-    let request = payload.request;
-    let Some(shape) = shape(&request.kind.group, &request.kind.kind) else {
+    let document = Raw::document(payload).map_err(invalid)?;
+    let ([request, settings], fields) = document
+        .pick_with_inner(
+            ["request", "settings"],
+            "request",
+            [
+                "kind",
+                "operation",
+                "name",
+                "namespace",
+                "object",
+                "oldObject",
+            ],
+        )
+        .map_err(invalid)?;
+    request.ok_or_else(|| invalid("missing field `request`"))?;
+    let [kind, operation, name, namespace, object, old_object] =
+        fields.ok_or_else(|| invalid("request: expected a JSON object"))?;
+    let [group, kind] = kind
+        .ok_or_else(|| invalid("missing field `kind`"))?
+        .pick(["group", "kind"])
+        .map_err(|e| invalid(format!("kind: {e}")))?;
+    let group = string(group, "kind.group")
+        .map_err(invalid)?
+        .unwrap_or_default();
+    let kind = string(kind, "kind.kind")
+        .map_err(invalid)?
+        .unwrap_or_default();
+    let Some(shape) = Shape::of(&group, &kind) else {
         return Ok(());
     };
-    if !matches!(request.operation.as_ref(), "CREATE" | "UPDATE") {
+    let operation = string(operation, "operation")
+        .map_err(invalid)?
+        .ok_or_else(|| invalid("missing field `operation`"))?;
+    if !matches!(operation.as_str(), "CREATE" | "UPDATE") {
         return Ok(());
     }
-    let kind = request.kind.kind.to_string();
-    let namespace = request.namespace.as_deref();
-    let name = match (namespace, request.name.as_deref()) {
-        (Some(ns), Some(name)) if !ns.is_empty() => format!("{ns}/{name}"),
-        (Some(ns), None) if !ns.is_empty() => format!("{ns}/(unnamed)"),
-        (_, Some(name)) if !name.is_empty() => name.to_string(),
+    let namespace = string(namespace, "namespace").map_err(invalid)?;
+    let name = match (namespace.as_deref(), string(name, "name").map_err(invalid)?) {
+        (Some(ns), Some(name)) if !ns.is_empty() && !name.is_empty() => format!("{ns}/{name}"),
+        (Some(ns), _) if !ns.is_empty() => format!("{ns}/(unnamed)"),
+        (_, Some(name)) if !name.is_empty() => name,
         _ => "(unnamed)".to_string(),
     };
-    let object = request.object.ok_or_else(|| Rejection::MissingObject {
+    let object = object.ok_or_else(|| Rejection::MissingObject {
         kind: kind.clone(),
         name: name.clone(),
     })?;
-    let rules = Rules::from(payload.settings);
-    let mut found = violations(shape, object, namespace, &rules).map_err(|reason| {
-        Rejection::MalformedObject {
-            kind: kind.clone(),
-            name: name.clone(),
-            reason,
-        }
-    })?;
+    if !object.is_object() {
+        return Err(Rejection::MalformedObject {
+            kind,
+            name,
+            reason: "request.object is not a JSON object".to_string(),
+        });
+    }
+    let mut rules = LazyRules {
+        settings,
+        rules: None,
+    };
+    let mut found =
+        violations(shape, object, namespace.as_deref(), &mut rules).map_err(|reason| {
+            Rejection::MalformedObject {
+                kind: kind.clone(),
+                name: name.clone(),
+                reason,
+            }
+        })?;
     if found.is_empty() {
         return Ok(());
     }
-    if request.operation == "UPDATE" {
+    if operation == "UPDATE" {
         // A violation the stored object already had is not new: Pods admitted before the
         // policy must still be able to drop finalizers and terminate.
-        if let Some(Ok(existing)) = request
-            .old_object
-            .map(|old| violations(shape, old, namespace, &rules))
+        if let Some(Ok(existing)) =
+            old_object.map(|old| violations(shape, old, namespace.as_deref(), &mut rules))
         {
             found.retain(|v| {
                 !existing.iter().any(|e| {

@@ -111,7 +111,7 @@ fn workloads_rejected(#[case] slug: &str, #[case] kind: &str, #[case] field: &st
 #[case::pv_local("pv-local-run.json", "PersistentVolume pv-1 mounts host paths that reach protected paths: spec.local.path \"/run\" reaches protected path \"/run/antrea\"")]
 #[case::volumes_not_a_list(
     "pod-volumes-not-a-list.json",
-    "Pod tenant-a/web-1 cannot be checked: invalid type: map, expected a sequence"
+    "Pod tenant-a/web-1 cannot be checked: spec.volumes: expected a list of volumes"
 )]
 fn rejected_with_defaults(#[case] name: &str, #[case] message: &str) {
     let error = verdict(name, json!({})).unwrap_err();
@@ -165,9 +165,10 @@ fn same_kind_in_another_group_is_not_a_workload() {
     Value::Null,
     "Pod tenant-a/web-1 cannot be checked: request.object is missing"
 )]
-#[case::object_is_a_string(json!("pod"), "Pod tenant-a/web-1 cannot be checked: invalid type: string \"pod\", expected struct Object")]
+#[case::object_is_a_string(json!("pod"), "Pod tenant-a/web-1 cannot be checked: request.object is not a JSON object")]
+#[case::spec_is_a_list(json!({"spec": []}), "Pod tenant-a/web-1 cannot be checked: spec: expected a JSON object")]
 #[case::host_path_without_path_is_root(json!({"spec": {"volumes": [{"name": "h", "hostPath": {}}]}}), "Pod tenant-a/web-1 mounts host paths that reach protected paths: spec.volumes[0] \"h\" hostPath \"\" reaches protected path \"/var/run/antrea\"")]
-#[case::path_not_a_string(json!({"spec": {"volumes": [{"name": "h", "hostPath": {"path": 7}}]}}), "Pod tenant-a/web-1 cannot be checked: invalid type: integer `7`")]
+#[case::path_not_a_string(json!({"spec": {"volumes": [{"name": "h", "hostPath": {"path": 7}}]}}), "Pod tenant-a/web-1 cannot be checked: spec.volumes[0].hostPath: invalid type: integer `7`, expected a string")]
 fn malformed_objects_rejected(#[case] object: Value, #[case] message: &str) {
     let mut request = fixture("pod-hostpath-root.json");
     request["object"] = object;
@@ -176,6 +177,24 @@ fn malformed_objects_rejected(#[case] object: Value, #[case] message: &str) {
     assert!(
         error.starts_with(message),
         "{error:?} does not start with {message:?}"
+    );
+}
+
+#[test]
+fn duplicate_volumes_member_is_rejected() {
+    // One `volumes` for this policy, another for the API server, is not an option.
+    let mut request = fixture("pod-hostpath-allowed-var-log.json");
+    request["object"] = json!({"spec": {"volumes": "PLACEHOLDER"}});
+    let text = serde_json::to_string(&json!({"request": request, "settings": {}}))
+        .unwrap()
+        .replace(
+            r#""volumes":"PLACEHOLDER""#,
+            r#""volumes":[],"volumes":[{"name":"h","hostPath":{"path":"/"}}]"#,
+        );
+    let error = evaluate(text.as_bytes()).unwrap_err().to_string();
+    assert_eq!(
+        error,
+        "Pod tenant-a/web-1 cannot be checked: spec: duplicate field `volumes`"
     );
 }
 
@@ -210,5 +229,16 @@ fn settings_validation(
             "{answer}"
         ),
         None => assert!(answer["message"].is_null()),
+    }
+}
+
+#[test]
+fn rules_cache_follows_the_settings() {
+    // The rules are cached per settings document; alternating settings must never reuse the
+    // other document's rules.
+    for _ in 0..3 {
+        assert_eq!(verdict("pod-hostpath-proc-pid-root.json", json!({"procIndirection": false})), Ok(()));
+        assert!(verdict("pod-hostpath-proc-pid-root.json", json!({})).is_err());
+        assert!(verdict("pod-hostpath-proc-pid-root.json", json!({"procIndirection": true})).is_err());
     }
 }

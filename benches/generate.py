@@ -1,0 +1,134 @@
+#!/usr/bin/env python3
+"""Generates the benchmark payloads in benches/payloads/ and the suite in benches/suite.json.
+
+Run `make bench-data` after changing it; the generated files are committed so that every run
+measures the same bytes.
+"""
+import copy
+import json
+import pathlib
+
+HERE = pathlib.Path(__file__).resolve().parent
+ROOT = HERE.parent
+STATUS = ROOT / "policies" / "antrea-agent-status-updates" / "test_data"
+HOSTPATH = ROOT / "policies" / "antrea-hostpath-guard" / "test_data"
+AGENT = "system:serviceaccount:kube-system:antrea-agent"
+
+
+def load(path):
+    return json.loads(path.read_text())
+
+
+def big_pod():
+    """A ~6 KB Pod, the size of a typical workload Pod with sidecars."""
+    pod = load(STATUS / "pod.json")
+    containers = []
+    for i in range(3):
+        containers.append({
+            "name": "app-%d" % i, "image": "registry.example/team/app-%d:1.4.2" % i,
+            "args": ["--listen=:80%02d" % i, "--log-level=info", "--metrics"],
+            "env": [{"name": "ENV_%d_%d" % (i, j), "value": "value-%d" % j} for j in range(8)],
+            "ports": [{"containerPort": 8080 + i, "name": "http-%d" % i, "protocol": "TCP"}],
+            "resources": {"limits": {"cpu": "500m", "memory": "256Mi"}, "requests": {"cpu": "100m", "memory": "128Mi"}},
+            "readinessProbe": {"httpGet": {"path": "/ready", "port": 8080 + i}, "periodSeconds": 10},
+            "volumeMounts": [{"name": "kube-api-access", "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount", "readOnly": True}],
+        })
+    pod["spec"]["containers"] = containers
+    pod["spec"]["volumes"] = [{"name": "kube-api-access", "projected": {"sources": [
+        {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}},
+        {"configMap": {"name": "kube-root-ca.crt", "items": [{"key": "ca.crt", "path": "ca.crt"}]}}]}}]
+    pod["status"]["containerStatuses"] = [
+        {"name": c["name"], "ready": True, "restartCount": 0, "image": c["image"], "imageID": c["image"] + "@sha256:" + "ab" * 32,
+         "containerID": "containerd://" + "cd" * 32, "started": True, "state": {"running": {"startedAt": "2026-11-20T10:00:04Z"}}}
+        for c in containers]
+    return pod
+
+
+def status_request(old, new, username, node_claim, kind="Pod"):
+    resource = "pods" if kind == "Pod" else "nodes"
+    user = {"username": username, "groups": ["system:authenticated"]}
+    if node_claim:
+        user["extra"] = {"authentication.kubernetes.io/node-name": [node_claim],
+                         "authentication.kubernetes.io/pod-name": ["antrea-agent-x2x9k"]}
+    return {
+        "uid": "705ab4f5-6393-11e8-b7cc-42010a800002",
+        "kind": {"group": "", "version": "v1", "kind": kind},
+        "resource": {"group": "", "version": "v1", "resource": resource},
+        "subResource": "status",
+        "requestKind": {"group": "", "version": "v1", "kind": kind},
+        "requestResource": {"group": "", "version": "v1", "resource": resource},
+        "requestSubResource": "status",
+        "name": old["metadata"]["name"],
+        **({"namespace": old["metadata"]["namespace"]} if "namespace" in old["metadata"] else {}),
+        "operation": "UPDATE",
+        "userInfo": user,
+        "object": new,
+        "oldObject": old,
+        "dryRun": False,
+        "options": {"kind": "UpdateOptions", "apiVersion": "meta.k8s.io/v1"},
+    }
+
+
+def main():
+    payloads = HERE / "payloads"
+    payloads.mkdir(exist_ok=True)
+    files = {}
+
+    pod = big_pod()
+    heartbeat = copy.deepcopy(pod)
+    heartbeat["status"]["conditions"][1]["lastProbeTime"] = "2026-11-26T10:00:10Z"
+    heartbeat["metadata"]["resourceVersion"] = "48214"
+    files["kubelet-pod-status-heartbeat.json"] = status_request(pod, heartbeat, "system:node:worker-1", None)
+
+    npl = copy.deepcopy(pod)
+    npl["metadata"]["annotations"]["nodeportlocal.antrea.io"] = '[{"podPort":8080,"nodeIP":"172.18.0.3","nodePort":61001,"protocol":"tcp"}]'
+    files["agent-pod-npl-annotation-patch.json"] = status_request(pod, npl, AGENT, "worker-1")
+    put = dict(reversed(list(copy.deepcopy(npl).items())))
+    files["agent-pod-full-put.json"] = status_request(pod, put, AGENT, "worker-1")
+
+    node = load(STATUS / "node.json")
+    node["status"]["images"] = [
+        {"names": ["registry.example/team-%03d/image@sha256:%064x" % (i, i), "registry.example/team-%03d/image:v%d" % (i, i)],
+         "sizeBytes": 50_000_000 + i} for i in range(600)]
+    annotated = copy.deepcopy(node)
+    annotated["metadata"]["annotations"]["node.antrea.io/transport-addresses"] = "172.18.0.3,fd00::3"
+    files["agent-node-annotation-600-images.json"] = status_request(node, annotated, AGENT, "worker-1", kind="Node")
+
+    files["tenant-pod-create-five-volumes.json"] = load(HOSTPATH / "pod-two-offending-volumes.json") | {
+        "object": {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web-1", "namespace": "tenant-a"},
+                   "spec": big_pod()["spec"] | {"volumes": [
+                       {"name": "data", "persistentVolumeClaim": {"claimName": "data"}},
+                       {"name": "cache", "emptyDir": {}},
+                       {"name": "cfg", "configMap": {"name": "cfg"}},
+                       {"name": "logs", "hostPath": {"path": "/var/log/web", "type": "DirectoryOrCreate"}},
+                       {"name": "kube-api-access", "projected": {"sources": [{"serviceAccountToken": {"path": "token"}}]}}]}}}
+    files["tenant-deployment.json"] = load(HOSTPATH / "deployment-safe.json")
+    files["tenant-cronjob.json"] = load(HOSTPATH / "cronjob-safe.json")
+    files["antrea-agent-daemonset.json"] = load(HOSTPATH / "antrea-agent-daemonset.json")
+    files["persistent-volume.json"] = load(HOSTPATH / "pv-hostpath-safe.json")
+
+    for name, content in files.items():
+        (payloads / name).write_text(json.dumps(content, separators=(",", ":")) + "\n")
+
+    status = "policies/antrea-agent-status-updates/annotated-policy.wasm"
+    hostpath = "policies/antrea-hostpath-guard/annotated-policy.wasm"
+    suite = {"floor": "target/wasm32-wasip1/release/floor_guest.wasm", "benchmarks": [
+        {"name": "status-updates: kubelet pods/status heartbeat", "policy": status, "request": "benches/payloads/kubelet-pod-status-heartbeat.json", "budget": 10},
+        {"name": "status-updates: agent NPL annotation patch", "policy": status, "request": "benches/payloads/agent-pod-npl-annotation-patch.json", "budget": 30},
+        {"name": "status-updates: agent full PUT of a Pod", "policy": status, "request": "benches/payloads/agent-pod-full-put.json", "budget": 30},
+        {"name": "status-updates: agent Node annotation, 600 images", "policy": status, "request": "benches/payloads/agent-node-annotation-600-images.json", "budget": 30},
+        {"name": "status-updates: Antrea agent DaemonSet (unrestricted)", "policy": status, "request": "benches/payloads/antrea-agent-daemonset.json", "budget": 10},
+        {"name": "hostpath-guard: tenant Pod create, five volumes", "policy": hostpath, "request": "benches/payloads/tenant-pod-create-five-volumes.json", "budget": 6},
+        {"name": "hostpath-guard: Deployment", "policy": hostpath, "request": "benches/payloads/tenant-deployment.json", "budget": 6},
+        {"name": "hostpath-guard: CronJob", "policy": hostpath, "request": "benches/payloads/tenant-cronjob.json", "budget": 6},
+        {"name": "hostpath-guard: Antrea agent DaemonSet", "policy": hostpath, "request": "benches/payloads/antrea-agent-daemonset.json", "budget": 6},
+        {"name": "hostpath-guard: PersistentVolume", "policy": hostpath, "request": "benches/payloads/persistent-volume.json", "budget": 6},
+        {"name": "hostpath-guard: Pod UPDATE (old and new object)", "policy": hostpath, "request": "benches/payloads/kubelet-pod-status-heartbeat.json", "budget": 6},
+    ]}
+    (HERE / "suite.json").write_text(json.dumps(suite, indent=2) + "\n")
+    for name in files:
+        print("%-45s %8d bytes" % (name, (payloads / name).stat().st_size))
+
+
+if __name__ == "__main__":
+    main()

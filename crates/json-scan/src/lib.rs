@@ -1,0 +1,668 @@
+//! Zero-copy navigation of JSON documents.
+//!
+//! Admission payloads are mostly bytes a policy does not need: container specs, statuses, a
+//! Node's image list. Building them into trees (or even letting serde_json validate them on the
+//! way past) dominates evaluation time. This crate walks the structure of the objects a policy
+//! navigates, and skips every other value by matching brackets and string quotes only. Values a
+//! policy reads are handed to serde_json as byte slices, which validates them fully.
+//!
+//! Skipped values are not validated beyond their brackets and strings: the payload comes from
+//! policy-server, which serialised it from a parsed document.
+
+use std::borrow::Cow;
+
+use thiserror::Error;
+
+/// Deepest nesting accepted, like serde_json's recursion limit: deeper documents are an error,
+/// so code that recurses over them cannot exhaust the stack.
+pub const MAX_DEPTH: usize = 128;
+
+/// Why a document cannot be navigated.
+#[derive(Error, Debug, Clone, PartialEq, Eq)]
+pub enum ScanError {
+    #[error("unexpected end of JSON input")]
+    Eof,
+    #[error("invalid JSON at byte {0}")]
+    Invalid(usize),
+    #[error("JSON nested deeper than {MAX_DEPTH} levels")]
+    TooDeep,
+    #[error("invalid JSON string: {0}")]
+    InvalidString(String),
+    #[error("expected a JSON object")]
+    NotAnObject,
+    #[error("duplicate field `{0}`")]
+    DuplicateKey(String),
+}
+
+fn skip_whitespace(bytes: &[u8], mut at: usize) -> usize {
+    while let Some(b' ' | b'\n' | b'\r' | b'\t') = bytes.get(at) {
+        at += 1;
+    }
+    at
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// Marks the bytes of `word` equal to `byte`; the lowest mark is exact (higher ones may be
+/// false positives, which the caller never looks at).
+#[inline(always)]
+fn marks(word: u64, byte: u8) -> u64 {
+    let x = word ^ (ONES * byte as u64);
+    x.wrapping_sub(ONES) & !x & HIGHS
+}
+
+/// Index just past the string whose opening quote is at `at`.
+#[inline]
+fn skip_string(bytes: &[u8], at: usize) -> Result<usize, ScanError> {
+    let mut at = at + 1;
+    loop {
+        // Eight bytes at a time until a quote or a backslash (SWAR): strings are most of the
+        // bytes of a Kubernetes object.
+        while let Some(chunk) = bytes.get(at..at + 8) {
+            let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+            let found = marks(word, b'"') | marks(word, b'\\');
+            if found != 0 {
+                at += (found.trailing_zeros() / 8) as usize;
+                break;
+            }
+            at += 8;
+        }
+        match bytes.get(at) {
+            Some(b'"') => return Ok(at + 1),
+            // A backslash escapes the next byte (a `\uXXXX` escape has no quote in it).
+            Some(b'\\') => at += 2,
+            Some(_) => at += 1,
+            None => return Err(ScanError::Eof),
+        }
+    }
+}
+
+/// Index just past the object or array whose opening bracket is at `at`.
+fn skip_container(bytes: &[u8], at: usize) -> Result<usize, ScanError> {
+    let mut depth = 0usize;
+    let mut at = at;
+    while let Some(&byte) = bytes.get(at) {
+        match byte {
+            b'"' => {
+                at = skip_string(bytes, at)?;
+                continue;
+            }
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Err(ScanError::TooDeep);
+                }
+            }
+            b'}' | b']' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Ok(at + 1);
+                }
+            }
+            _ => {}
+        }
+        at += 1;
+    }
+    Err(ScanError::Eof)
+}
+
+/// Index just past the value that starts at `at` (after whitespace).
+pub fn skip_value(bytes: &[u8], at: usize) -> Result<usize, ScanError> {
+    let at = skip_whitespace(bytes, at);
+    match bytes.get(at) {
+        None => Err(ScanError::Eof),
+        Some(b'"') => skip_string(bytes, at),
+        Some(b'{' | b'[') => skip_container(bytes, at),
+        Some(b'-' | b'0'..=b'9' | b't' | b'f' | b'n') => {
+            let mut end = at;
+            while let Some(b) = bytes.get(end) {
+                if matches!(b, b',' | b'}' | b']' | b' ' | b'\n' | b'\r' | b'\t') {
+                    break;
+                }
+                end += 1;
+            }
+            Ok(end)
+        }
+        Some(_) => Err(ScanError::Invalid(at)),
+    }
+}
+
+/// The values of picked members, in the order they were asked for.
+pub type Picked<'a, const N: usize> = [Option<Raw<'a>>; N];
+
+/// A value that does not have the expected shape.
+#[derive(Error, Debug, Clone, PartialEq, Eq)]
+#[error("{0}")]
+pub struct ParseError(pub String);
+
+/// A JSON value as the bytes of the document that spell it (no surrounding whitespace).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Raw<'a>(pub &'a [u8]);
+
+impl<'a> Raw<'a> {
+    /// The whole document, which must be one object or array. This costs nothing: members
+    /// are checked as they are navigated, and skipped values by their brackets and strings.
+    pub fn document(bytes: &'a [u8]) -> Result<Self, ScanError> {
+        let start = skip_whitespace(bytes, 0);
+        let mut end = bytes.len();
+        while end > start && matches!(bytes[end - 1], b' ' | b'\n' | b'\r' | b'\t') {
+            end -= 1;
+        }
+        match (
+            bytes.get(start),
+            end.checked_sub(1).and_then(|last| bytes.get(last)),
+        ) {
+            (Some(b'{'), Some(b'}')) | (Some(b'['), Some(b']')) if end - start >= 2 => {
+                Ok(Raw(&bytes[start..end]))
+            }
+            (None, _) => Err(ScanError::Eof),
+            (Some(b'{' | b'['), _) => Err(ScanError::Eof),
+            _ => Err(ScanError::Invalid(start)),
+        }
+    }
+
+    /// The bytes of the value.
+    pub fn bytes(&self) -> &'a [u8] {
+        self.0
+    }
+
+    /// Whether the value is `null`.
+    pub fn is_null(&self) -> bool {
+        self.0 == b"null"
+    }
+
+    /// Whether the value is an object.
+    pub fn is_object(&self) -> bool {
+        self.0.first() == Some(&b'{')
+    }
+
+    /// Whether the value is an array.
+    pub fn is_array(&self) -> bool {
+        self.0.first() == Some(&b'[')
+    }
+
+    /// Whether the value means "nothing": `null`, `{}` or `[]`.
+    pub fn is_empty(&self) -> bool {
+        match self.0.first() {
+            Some(b'n') => true,
+            Some(b'{' | b'[') => skip_whitespace(self.0, 1) == self.0.len() - 1,
+            _ => false,
+        }
+    }
+
+    /// Parses the value with serde_json, which validates it. The error says what is wrong
+    /// without serde_json's line and column, which would point into this value, not the document.
+    pub fn parse<T: serde::Deserialize<'a>>(&self) -> Result<T, ParseError> {
+        serde_json::from_slice(self.0).map_err(|e| {
+            let message = e.to_string();
+            let message = match message.rfind(" at line ") {
+                Some(cut) => message[..cut].to_string(),
+                None => message,
+            };
+            ParseError(message)
+        })
+    }
+
+    /// The value as a string, borrowed when it has no escapes; `None` when it is not a string.
+    pub fn as_str(&self) -> Option<Cow<'a, str>> {
+        let bytes = self.0;
+        if bytes.len() < 2 || bytes[0] != b'"' {
+            return None;
+        }
+        key(bytes, 0, bytes.len()).ok()
+    }
+
+    /// The members of an object, in document order.
+    pub fn members(&self) -> Result<Members<'a>, ScanError> {
+        if !self.is_object() {
+            return Err(ScanError::NotAnObject);
+        }
+        Ok(Members {
+            bytes: self.0,
+            at: 1,
+            done: false,
+        })
+    }
+
+    /// The elements of an array, in document order.
+    pub fn elements(&self) -> Result<Vec<Raw<'a>>, ScanError> {
+        if !self.is_array() {
+            return Err(ScanError::Invalid(0));
+        }
+        let bytes = self.0;
+        let mut elements = Vec::new();
+        let mut at = skip_whitespace(bytes, 1);
+        if bytes.get(at) == Some(&b']') {
+            return Ok(elements);
+        }
+        loop {
+            let start = skip_whitespace(bytes, at);
+            let end = skip_value(bytes, start)?;
+            elements.push(Raw(&bytes[start..end]));
+            at = skip_whitespace(bytes, end);
+            match bytes.get(at) {
+                Some(b',') => at += 1,
+                Some(b']') => return Ok(elements),
+                Some(_) => return Err(ScanError::Invalid(at)),
+                None => return Err(ScanError::Eof),
+            }
+        }
+    }
+
+    /// The value of the first member named `key`, if the value is an object that has one.
+    pub fn get(&self, key: &str) -> Result<Option<Raw<'a>>, ScanError> {
+        for member in self.members()? {
+            let (name, value) = member?;
+            if name == key {
+                return Ok(Some(value));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The values of the named members, in one pass over the object. A repeated member is an
+    /// error: it could show one value to a policy and another to the API server. Members that
+    /// are absent or `null` are `None`.
+    pub fn pick<const N: usize>(
+        &self,
+        names: [&str; N],
+    ) -> Result<[Option<Raw<'a>>; N], ScanError> {
+        pick_members(self.members()?, names)
+    }
+
+    /// Like [`Raw::pick`] on this object and, in the same pass, on its member `inner` (which
+    /// must be an object): the inner object is walked once instead of being skipped and then
+    /// walked again.
+    pub fn pick_with_inner<const N: usize, const M: usize>(
+        &self,
+        names: [&str; N],
+        inner: &str,
+        inner_names: [&str; M],
+    ) -> Result<(Picked<'a, N>, Option<Picked<'a, M>>), ScanError> {
+        let mut found = [None; N];
+        let mut inner_found = None;
+        let mut members = self.members()?;
+        while let Some((name, value_start)) = members.next_key()? {
+            let value = if name == inner && members.bytes.get(value_start) == Some(&b'{') {
+                if inner_found.is_some() {
+                    return Err(ScanError::DuplicateKey(name.into_owned()));
+                }
+                let mut inner_members = Members {
+                    bytes: members.bytes,
+                    at: value_start + 1,
+                    done: false,
+                };
+                let mut picked = [None; M];
+                while let Some((inner_name, inner_start)) = inner_members.next_key()? {
+                    let inner_value = inner_members.finish_value(inner_start)?;
+                    if let Some(index) = inner_names.iter().position(|n| *n == inner_name) {
+                        if picked[index].is_some() {
+                            return Err(ScanError::DuplicateKey(inner_name.into_owned()));
+                        }
+                        picked[index] = Some(inner_value).filter(|raw| !raw.is_null());
+                    }
+                }
+                inner_found = Some(picked);
+                // `inner_members.at` is at the inner closing brace.
+                members.finish_value_at(value_start, inner_members.at + 1)?
+            } else {
+                members.finish_value(value_start)?
+            };
+            if let Some(index) = names.iter().position(|n| *n == name) {
+                if found[index].is_some() {
+                    return Err(ScanError::DuplicateKey(name.into_owned()));
+                }
+                found[index] = Some(value);
+            }
+        }
+        Ok((
+            found.map(|value| value.filter(|raw: &Raw<'a>| !raw.is_null())),
+            inner_found,
+        ))
+    }
+
+    /// Follows `path` like [`Raw::pointer`] and picks `names` from the object found there, in a
+    /// single pass: intermediate objects are read only up to the member followed (their ends are
+    /// never searched for), so a deep pod spec is scanned once, not once per level. `None` when
+    /// a member on the path is absent or `null`.
+    ///
+    /// Intermediate objects are not checked for repeated members after the one followed: the
+    /// objects an admission payload carries were serialised by the API server from typed
+    /// objects, which cannot repeat a member.
+    pub fn pick_path<const N: usize>(
+        &self,
+        path: &[&str],
+        names: [&str; N],
+    ) -> Result<Option<[Option<Raw<'a>>; N]>, ScanError> {
+        let bytes = self.0;
+        let mut start = 0usize;
+        for key in path {
+            if bytes.get(start) != Some(&b'{') {
+                return Err(ScanError::NotAnObject);
+            }
+            let mut members = Members {
+                bytes,
+                at: start + 1,
+                done: false,
+            };
+            let mut next = None;
+            while let Some((name, value_start)) = members.next_key()? {
+                if name == *key {
+                    next = Some(value_start);
+                    break;
+                }
+                members.finish_value(value_start)?;
+            }
+            match next {
+                Some(value_start) if !bytes[value_start..].starts_with(b"null") => {
+                    start = value_start
+                }
+                _ => return Ok(None),
+            }
+        }
+        if bytes.get(start) != Some(&b'{') {
+            return Err(ScanError::NotAnObject);
+        }
+        pick_members(
+            Members {
+                bytes,
+                at: start + 1,
+                done: false,
+            },
+            names,
+        )
+        .map(Some)
+    }
+
+    /// Follows a path of member names; `None` when a member is absent or `null`.
+    pub fn pointer(&self, path: &[&str]) -> Result<Option<Raw<'a>>, ScanError> {
+        let mut current = *self;
+        for key in path {
+            if !current.is_object() {
+                return Err(ScanError::NotAnObject);
+            }
+            match current.get(key)? {
+                Some(value) if !value.is_null() => current = value,
+                _ => return Ok(None),
+            }
+        }
+        Ok(Some(current))
+    }
+}
+
+fn pick_members<'a, const N: usize>(
+    mut members: Members<'a>,
+    names: [&str; N],
+) -> Result<[Option<Raw<'a>>; N], ScanError> {
+    let mut found = [None; N];
+    while let Some((name, start)) = members.next_key()? {
+        let value = members.finish_value(start)?;
+        if let Some(index) = names.iter().position(|n| *n == name) {
+            if found[index].is_some() {
+                return Err(ScanError::DuplicateKey(name.into_owned()));
+            }
+            found[index] = Some(value);
+        }
+    }
+    Ok(found.map(|value| value.filter(|raw: &Raw<'a>| !raw.is_null())))
+}
+
+/// Iterator over the members of an object: `(name, value)`.
+pub struct Members<'a> {
+    bytes: &'a [u8],
+    at: usize,
+    done: bool,
+}
+
+fn key(bytes: &[u8], start: usize, end: usize) -> Result<Cow<'_, str>, ScanError> {
+    let inner = &bytes[start + 1..end - 1];
+    if memchr::memchr(b'\\', inner).is_some() {
+        serde_json::from_slice::<String>(&bytes[start..end])
+            .map(Cow::Owned)
+            .map_err(|e| ScanError::InvalidString(e.to_string()))
+    } else {
+        std::str::from_utf8(inner)
+            .map(Cow::Borrowed)
+            .map_err(|e| ScanError::InvalidString(e.to_string()))
+    }
+}
+
+impl<'a> Members<'a> {
+    /// The next member's name and where its value starts; `None` at the closing brace.
+    fn next_key(&mut self) -> Result<Option<(Cow<'a, str>, usize)>, ScanError> {
+        let bytes = self.bytes;
+        let at = skip_whitespace(bytes, self.at);
+        match bytes.get(at) {
+            Some(b'}') => {
+                self.at = at;
+                return Ok(None);
+            }
+            Some(b'"') => {}
+            Some(_) => return Err(ScanError::Invalid(at)),
+            None => return Err(ScanError::Eof),
+        }
+        let key_end = skip_string(bytes, at)?;
+        let name = key(bytes, at, key_end)?;
+        let colon = skip_whitespace(bytes, key_end);
+        if bytes.get(colon) != Some(&b':') {
+            return Err(ScanError::Invalid(colon));
+        }
+        Ok(Some((name, skip_whitespace(bytes, colon + 1))))
+    }
+
+    /// Skips the value that starts at `start` and moves past the separator that follows.
+    fn finish_value(&mut self, start: usize) -> Result<Raw<'a>, ScanError> {
+        let end = skip_value(self.bytes, start)?;
+        self.finish_value_at(start, end)
+    }
+
+    /// Moves past the value `start..end` and the separator that follows.
+    fn finish_value_at(&mut self, start: usize, end: usize) -> Result<Raw<'a>, ScanError> {
+        let bytes = self.bytes;
+        let at = skip_whitespace(bytes, end);
+        match bytes.get(at) {
+            Some(b',') => {
+                let next = skip_whitespace(bytes, at + 1);
+                if bytes.get(next) != Some(&b'"') {
+                    return Err(ScanError::Invalid(next));
+                }
+                self.at = at + 1;
+            }
+            Some(b'}') => self.at = at,
+            Some(_) => return Err(ScanError::Invalid(at)),
+            None => return Err(ScanError::Eof),
+        }
+        Ok(Raw(&bytes[start..end]))
+    }
+
+    fn next_member(&mut self) -> Result<Option<(Cow<'a, str>, Raw<'a>)>, ScanError> {
+        match self.next_key()? {
+            None => Ok(None),
+            Some((name, start)) => Ok(Some((name, self.finish_value(start)?))),
+        }
+    }
+}
+
+impl<'a> Iterator for Members<'a> {
+    type Item = Result<(Cow<'a, str>, Raw<'a>), ScanError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        match self.next_member() {
+            Ok(Some(member)) => Some(Ok(member)),
+            Ok(None) => {
+                self.done = true;
+                None
+            }
+            Err(e) => {
+                self.done = true;
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    fn members(json: &str) -> Result<Vec<(String, String)>, ScanError> {
+        Raw::document(json.as_bytes())?
+            .members()?
+            .map(|m| m.map(|(k, v)| (k.into_owned(), String::from_utf8(v.0.to_vec()).unwrap())))
+            .collect()
+    }
+
+    #[test]
+    fn members_in_order_with_raw_values() {
+        let found = members(
+            r#" { "a" : 1 , "b": {"c": [1, "}", {"d": "\"]"}]}, "e\u0066": null, "g": "x\\" } "#,
+        )
+        .unwrap();
+        assert_eq!(
+            found,
+            [
+                ("a".to_string(), "1".to_string()),
+                (
+                    "b".to_string(),
+                    r#"{"c": [1, "}", {"d": "\"]"}]}"#.to_string()
+                ),
+                ("ef".to_string(), "null".to_string()),
+                ("g".to_string(), r#""x\\""#.to_string()),
+            ]
+        );
+    }
+
+    #[rstest]
+    #[case::empty("")]
+    #[case::truncated_object(r#"{"a": 1"#)]
+    #[case::truncated_string(r#"{"a": "x"#)]
+    #[case::missing_colon(r#"{"a" 1}"#)]
+    #[case::trailing_comma(r#"{"a": 1,}"#)]
+    #[case::trailing_garbage(r#"{"a": 1} x"#)]
+    #[case::bare_word("hello")]
+    #[case::unclosed_array("[1, 2")]
+    fn invalid(#[case] json: &str) {
+        assert!(members(json).is_err(), "{json:?}");
+    }
+
+    #[test]
+    fn too_deep() {
+        let deep = format!("{}{}", "[".repeat(MAX_DEPTH + 1), "]".repeat(MAX_DEPTH + 1));
+        assert_eq!(skip_value(deep.as_bytes(), 0), Err(ScanError::TooDeep));
+        let fine = format!("{}{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
+        assert_eq!(skip_value(fine.as_bytes(), 0), Ok(fine.len()));
+    }
+
+    #[rstest]
+    #[case::null("null", true)]
+    #[case::empty_object("{}", true)]
+    #[case::spaced_object("{ \n }", true)]
+    #[case::empty_array("[]", true)]
+    #[case::object(r#"{"a":1}"#, false)]
+    #[case::empty_string(r#""""#, false)]
+    #[case::zero("0", false)]
+    fn emptiness(#[case] json: &str, #[case] empty: bool) {
+        assert_eq!(Raw(json.as_bytes()).is_empty(), empty);
+    }
+
+    #[test]
+    fn pointer_and_elements() {
+        let doc = Raw::document(br#"{"spec": {"template": {"spec": {"volumes": [{"name": "a"}, {"name": "b"}]}}}, "x": null}"#).unwrap();
+        let volumes = doc
+            .pointer(&["spec", "template", "spec", "volumes"])
+            .unwrap()
+            .unwrap();
+        assert_eq!(volumes.elements().unwrap().len(), 2);
+        assert_eq!(doc.pointer(&["x", "y"]).unwrap(), None);
+        assert_eq!(doc.pointer(&["missing"]).unwrap(), None);
+        assert!(doc
+            .pointer(&["spec", "template", "spec", "volumes", "0"])
+            .is_err());
+    }
+
+    #[test]
+    fn pick_finds_members_once() {
+        let doc = Raw::document(br#"{"a": 1, "b": null, "c": {"a": 2}}"#).unwrap();
+        let [a, b, c, d] = doc.pick(["a", "b", "c", "d"]).unwrap();
+        assert_eq!(a, Some(Raw(b"1")));
+        assert_eq!(b, None);
+        assert_eq!(c, Some(Raw(br#"{"a": 2}"#)));
+        assert_eq!(d, None);
+        let duplicated = Raw::document(br#"{"a": 1, "b": 2, "a": 3}"#).unwrap();
+        assert_eq!(
+            duplicated.pick(["a"]),
+            Err(ScanError::DuplicateKey("a".to_string()))
+        );
+        // Repeats of members nobody asked for do not matter.
+        assert!(duplicated.pick(["b"]).is_ok());
+    }
+
+    #[test]
+    fn pick_path_follows_members() {
+        let doc = Raw::document(br#"{"a": 1, "spec": {"x": [1, {"spec": 2}], "template": {"spec": {"volumes": [], "sa": "b"}}}}"#).unwrap();
+        let [volumes, sa] = doc
+            .pick_path(&["spec", "template", "spec"], ["volumes", "sa"])
+            .unwrap()
+            .unwrap();
+        assert_eq!(volumes, Some(Raw(b"[]")));
+        assert_eq!(sa, Some(Raw(br#""b""#)));
+        assert_eq!(doc.pick_path(&["spec", "missing"], ["x"]).unwrap(), None);
+        assert_eq!(
+            doc.pick_path(&["a", "b"], ["x"]),
+            Err(ScanError::NotAnObject)
+        );
+        let nulled = Raw::document(br#"{"spec": null}"#).unwrap();
+        assert_eq!(nulled.pick_path(&["spec"], ["x"]).unwrap(), None);
+    }
+
+    #[test]
+    fn pick_with_inner_walks_once() {
+        let doc = Raw::document(br#"{"request": {"kind": {"k": 1}, "object": {"big": [1, 2]}, "x": null}, "settings": {"a": 1}}"#).unwrap();
+        let ([request, settings], inner) = doc
+            .pick_with_inner(["request", "settings"], "request", ["kind", "object", "x"])
+            .unwrap();
+        let [kind, object, x] = inner.unwrap();
+        assert_eq!(kind, Some(Raw(br#"{"k": 1}"#)));
+        assert_eq!(object, Some(Raw(br#"{"big": [1, 2]}"#)));
+        assert_eq!(x, None);
+        assert_eq!(settings, Some(Raw(br#"{"a": 1}"#)));
+        assert!(request.unwrap().bytes().starts_with(b"{\"kind\""));
+        let duplicated = Raw::document(br#"{"request": {"kind": 1, "kind": 2}}"#).unwrap();
+        assert!(duplicated
+            .pick_with_inner(["request"], "request", ["kind"])
+            .is_err());
+        let truncated = Raw::document(br#"{"request": {"kind": 1, "object": {"a": }"#);
+        assert!(
+            truncated.is_err()
+                || truncated
+                    .unwrap()
+                    .pick_with_inner(["request"], "request", ["kind"])
+                    .is_err()
+        );
+    }
+
+    #[rstest]
+    #[case::plain(r#""abc""#, Some("abc"))]
+    #[case::escaped(r#""a\u0062c""#, Some("abc"))]
+    #[case::number("12", None)]
+    fn strings(#[case] json: &str, #[case] expected: Option<&str>) {
+        assert_eq!(Raw(json.as_bytes()).as_str().as_deref(), expected);
+    }
+
+    #[test]
+    fn agrees_with_serde_json_on_valid_documents() {
+        let doc = r#"{"k\u00e9y": [1.5e3, -2, true, false, null, "a\nb", {"x": {}}], "n": {"m": "\\\""}}"#;
+        let value: serde_json::Value = serde_json::from_str(doc).unwrap();
+        let raw = Raw::document(doc.as_bytes()).unwrap();
+        for member in raw.members().unwrap() {
+            let (key, value_raw) = member.unwrap();
+            let parsed: serde_json::Value = value_raw.parse().unwrap();
+            assert_eq!(parsed, value[key.as_ref()]);
+        }
+    }
+}
