@@ -10,7 +10,10 @@ export KWCTL
 MAX_MODULE_BYTES := 307200
 
 .DEFAULT_GOAL := all
-.PHONY: all wasm-target runner policies floor test fmt-check clippy unit e2e-tests bats size-check test-data bench bench-data clean
+# Seconds each fuzz target runs in `make test`; `make fuzz` runs them longer.
+FUZZ_SECONDS ?= 5
+
+.PHONY: all wasm-target runner policies floor fuzz-tools fuzz-smoke fuzz soak test fmt-check clippy unit e2e-tests bats size-check test-data bench bench-data clean
 
 all: wasm-target runner policies
 
@@ -23,7 +26,7 @@ runner:
 policies: wasm-target runner
 	@for policy in $(POLICIES); do $(MAKE) -C policies/$$policy annotated-policy.wasm || exit 1; done
 
-test: fmt-check clippy unit e2e-tests size-check
+test: fmt-check clippy unit e2e-tests size-check soak fuzz-smoke
 
 fmt-check:
 	cargo fmt --all -- --check
@@ -61,8 +64,23 @@ floor: wasm-target
 bench: all floor
 	$(RUNNER) bench-suite benches/suite.json --json-output target/bench/report.json
 
+# 100 000 mixed requests per policy in one process; fails if resident memory grows.
+soak: all
+	$(RUNNER) soak benches/suite.json --iterations 100000
+
 bench-data:
 	python3 benches/generate.py
+
+fuzz-tools:
+	@cargo +nightly --version >/dev/null 2>&1 || { echo "fuzzing needs the nightly toolchain: rustup toolchain install nightly"; exit 1; }
+	@cargo fuzz --version >/dev/null 2>&1 || cargo install --locked cargo-fuzz
+
+# Every fuzz target for FUZZ_SECONDS seconds, seeded with the policies' fixtures.
+fuzz-smoke: fuzz-tools
+	FUZZ_SECONDS=$(FUZZ_SECONDS) fuzz/run.sh
+
+fuzz: fuzz-tools
+	FUZZ_SECONDS=300 fuzz/run.sh
 
 test-data:
 	python3 policies/antrea-hostpath-guard/test_data/generate.py

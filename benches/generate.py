@@ -94,6 +94,11 @@ def main():
     annotated["metadata"]["annotations"]["node.antrea.io/transport-addresses"] = "172.18.0.3,fd00::3"
     files["agent-node-annotation-600-images.json"] = status_request(node, annotated, AGENT, "worker-1", kind="Node")
 
+    relabel = copy.deepcopy(pod)
+    relabel["metadata"]["labels"]["app"] = "db"
+    files["agent-pod-relabel-rejected.json"] = status_request(pod, relabel, AGENT, "worker-1")
+    files["tenant-pod-run-alias-rejected.json"] = load(HOSTPATH / "pod-hostpath-run-alias.json")
+
     files["tenant-pod-create-five-volumes.json"] = load(HOSTPATH / "pod-two-offending-volumes.json") | {
         "object": {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web-1", "namespace": "tenant-a"},
                    "spec": big_pod()["spec"] | {"volumes": [
@@ -118,6 +123,8 @@ def main():
         {"name": "status-updates: agent full PUT of a Pod", "policy": status, "request": "benches/payloads/agent-pod-full-put.json", "budget": 30},
         {"name": "status-updates: agent Node annotation, 600 images", "policy": status, "request": "benches/payloads/agent-node-annotation-600-images.json", "budget": 30},
         {"name": "status-updates: Antrea agent DaemonSet (unrestricted)", "policy": status, "request": "benches/payloads/antrea-agent-daemonset.json", "budget": 10},
+        {"name": "status-updates: agent relabels a Pod (rejected)", "policy": status, "request": "benches/payloads/agent-pod-relabel-rejected.json", "budget": 30},
+        {"name": "hostpath-guard: Pod mounting /run (rejected)", "policy": hostpath, "request": "benches/payloads/tenant-pod-run-alias-rejected.json", "budget": 6},
         {"name": "hostpath-guard: tenant Pod create, five volumes", "policy": hostpath, "request": "benches/payloads/tenant-pod-create-five-volumes.json", "budget": 6},
         {"name": "hostpath-guard: Deployment", "policy": hostpath, "request": "benches/payloads/tenant-deployment.json", "budget": 6},
         {"name": "hostpath-guard: CronJob", "policy": hostpath, "request": "benches/payloads/tenant-cronjob.json", "budget": 6},

@@ -666,3 +666,61 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::Value;
+
+    fn json_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(Value::from),
+            "(\\PC|[\"\\\\\u{0}-\u{1f}]){0,12}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(5, 64, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::from),
+                prop::collection::btree_map("(\\PC|[\"\\\\]){0,6}", inner, 0..6)
+                    .prop_map(|map| Value::Object(map.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn members_agree_with_serde_json(members in prop::collection::btree_map("(\\PC|[\"\\\\]){0,6}", json_value(), 0..6), pretty in any::<bool>()) {
+            let object = Value::Object(members.into_iter().collect());
+            let text = if pretty { serde_json::to_vec_pretty(&object) } else { serde_json::to_vec(&object) }.unwrap();
+            // Compare with serde_json's own reading of the same text (its float printing does not
+            // always round-trip, which is not what is tested here).
+            let object: Value = serde_json::from_slice(&text).unwrap();
+            let raw = Raw::document(&text).unwrap();
+            prop_assert_eq!(skip_value(&text, 0).unwrap(), text.len());
+            let mut seen = 0;
+            for member in raw.members().unwrap() {
+                let (key, value) = member.unwrap();
+                let parsed: Value = serde_json::from_slice(value.bytes()).unwrap();
+                prop_assert_eq!(&parsed, &object[key.as_ref()]);
+                seen += 1;
+            }
+            prop_assert_eq!(seen, object.as_object().unwrap().len());
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..256)) {
+            if let Ok(raw) = Raw::document(&bytes) {
+                let _ = raw.pick(["a", "b"]);
+                let _ = raw.pick_with_inner(["a"], "b", ["c"]);
+                let _ = raw.pick_path(&["a", "b"], ["c"]);
+                let _ = raw.elements();
+            }
+            let _ = skip_value(&bytes, 0);
+        }
+    }
+}

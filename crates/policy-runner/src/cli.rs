@@ -81,6 +81,18 @@ enum Command {
         #[arg(long = "json-output")]
         json_output: Option<PathBuf>,
     },
+    /// Evaluates the suite's payloads round-robin against each policy in one process and reports
+    /// resident memory before and after (`make soak`)
+    Soak {
+        /// Suite file (benches/suite.json)
+        suite: PathBuf,
+        /// Evaluations per policy
+        #[arg(long, default_value_t = 100_000)]
+        iterations: usize,
+        /// Largest acceptable growth of resident memory, in MiB
+        #[arg(long = "max-growth", default_value_t = 16)]
+        max_growth: u64,
+    },
     /// Embeds metadata into a policy module, like `kwctl annotate`
     Annotate {
         /// Metadata file (YAML)
@@ -126,6 +138,11 @@ pub fn execute(cli: Cli) -> Result<()> {
             measurement_time,
             json_output.as_deref(),
         ),
+        Command::Soak {
+            suite,
+            iterations,
+            max_growth,
+        } => crate::bench::soak(&suite, iterations, max_growth),
         Command::Annotate {
             metadata_path,
             usage_path,

@@ -297,8 +297,7 @@ fn settings_validation(
     #[case] valid: bool,
     #[case] message: Option<&str>,
 ) {
-    let answer =
-        kubewarden_policy_sdk_strict_settings(&serde_json::to_vec(&settings).unwrap()).unwrap();
+    let answer = validate_settings(&serde_json::to_vec(&settings).unwrap()).unwrap();
     let answer: Value = serde_json::from_slice(&answer).unwrap();
     assert_eq!(answer["valid"], json!(valid));
     match message {
@@ -308,4 +307,159 @@ fn settings_validation(
         ),
         None => assert!(answer["message"].is_null()),
     }
+}
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    const SERVER_MANAGED: [&str; 4] = [
+        "/metadata/annotations",
+        "/metadata/managedFields",
+        "/metadata/resourceVersion",
+        "/metadata/generation",
+    ];
+
+    /// JSON pointers of every scalar in `value`.
+    fn leaves(value: &Value, pointer: String, out: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                for (key, child) in map {
+                    leaves(
+                        child,
+                        format!("{pointer}/{}", key.replace('~', "~0").replace('/', "~1")),
+                        out,
+                    );
+                }
+            }
+            Value::Array(items) => {
+                for (index, child) in items.iter().enumerate() {
+                    leaves(child, format!("{pointer}/{index}"), out);
+                }
+            }
+            _ => out.push(pointer),
+        }
+    }
+
+    fn authored_leaves(object: &Value) -> Vec<String> {
+        let mut out = Vec::new();
+        leaves(object, String::new(), &mut out);
+        out.retain(|p| !SERVER_MANAGED.iter().any(|m| p.starts_with(m)));
+        out
+    }
+
+    fn changed_scalar(value: &Value, salt: &str) -> Value {
+        match value {
+            Value::String(s) => json!(format!("{s}{salt}x")),
+            Value::Number(n) => json!(n.as_f64().unwrap_or(0.0) + 1.0),
+            Value::Bool(b) => json!(!b),
+            _ => json!(salt),
+        }
+    }
+
+    fn object(kind: &str) -> Value {
+        if kind == "Pod" {
+            pod()
+        } else {
+            node()
+        }
+    }
+
+    fn annotation_edits() -> impl Strategy<Value = Vec<(String, Option<String>)>> {
+        prop::collection::vec(
+            (
+                "[a-z.]{1,8}(/[a-z-]{1,8})?",
+                prop::option::of("[ -~]{0,16}"),
+            ),
+            0..6,
+        )
+    }
+
+    /// Recursively rebuilds objects with their keys in reverse order.
+    fn reorder(value: &Value) -> Value {
+        match value {
+            Value::Object(map) => {
+                let mut pairs: Vec<(&String, &Value)> = map.iter().collect();
+                pairs.reverse();
+                let mut out = serde_json::Map::new();
+                for (key, child) in pairs {
+                    out.insert(key.clone(), reorder(child));
+                }
+                Value::Object(out)
+            }
+            Value::Array(items) => Value::Array(items.iter().map(reorder).collect()),
+            other => other.clone(),
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn annotations_and_server_managed_fields_are_always_accepted(
+            kind in prop::sample::select(vec!["Pod", "Node"]),
+            edits in annotation_edits(),
+            resource_version in "[0-9]{1,8}",
+            managed in any::<bool>(),
+        ) {
+            let old = object(kind);
+            let mut new = old.clone();
+            for (key, value) in &edits {
+                let annotations = new["metadata"].as_object_mut().unwrap().entry("annotations").or_insert(json!({}));
+                match value {
+                    Some(value) => { annotations[key.as_str()] = json!(value); }
+                    None => { annotations.as_object_mut().unwrap().remove(key.as_str()); }
+                }
+            }
+            new["metadata"]["resourceVersion"] = json!(resource_version);
+            if managed {
+                new["metadata"]["managedFields"] = json!([{"manager": "antrea-agent", "operation": "Update"}]);
+            }
+            let case = Case { kind: if kind == "Pod" { "Pod" } else { "Node" }, ..Case::pod(|_| ()) }.with_objects(old, new);
+            prop_assert_eq!(case.verdict(), Ok(()));
+        }
+
+        #[test]
+        fn any_other_change_is_rejected(kind in prop::sample::select(vec!["Pod", "Node"]), pick in any::<prop::sample::Index>(), salt in "[a-z]{1,4}") {
+            let old = object(kind);
+            let targets = authored_leaves(&old);
+            let target = &targets[pick.index(targets.len())];
+            let mut new = old.clone();
+            let current = new.pointer(target).unwrap().clone();
+            *new.pointer_mut(target).unwrap() = changed_scalar(&current, &salt);
+            let case = Case { kind: if kind == "Pod" { "Pod" } else { "Node" }, extra: None, ..Case::pod(|_| ()) }.with_objects(old, new);
+            let verdict = case.verdict();
+            prop_assert!(verdict.is_err(), "changing {} was accepted", target);
+            prop_assert!(verdict.unwrap_err().contains("may only change annotations"));
+        }
+
+        #[test]
+        fn key_order_and_empty_spellings_do_not_matter(kind in prop::sample::select(vec!["Pod", "Node"]), empty in prop::sample::select(vec![json!(null), json!({}), json!([])]), drop_labels in any::<bool>()) {
+            let mut old = object(kind);
+            if drop_labels {
+                old["metadata"].as_object_mut().unwrap().remove("labels");
+            }
+            let mut new = reorder(&old);
+            if drop_labels {
+                new["metadata"]["labels"] = empty.clone();
+            }
+            new["metadata"]["finalizers"] = empty;
+            let case = Case { kind: if kind == "Pod" { "Pod" } else { "Node" }, ..Case::pod(|_| ()) }.with_objects(old, new);
+            prop_assert_eq!(case.verdict(), Ok(()));
+        }
+    }
+}
+
+#[test]
+fn deeply_nested_object_is_rejected_without_recursion() {
+    let payload =
+        String::from_utf8(Case::pod(|p| set(p, "/status/deep", json!("PLACEHOLDER"))).payload())
+            .unwrap()
+            .replace(
+                r#""PLACEHOLDER""#,
+                &format!("{}{}", "{\"a\":".repeat(10_000), "}".repeat(10_000)),
+            );
+    let error = evaluate(payload.as_bytes()).unwrap_err().to_string();
+    assert_eq!(
+        error,
+        "cannot parse the admission request: JSON nested deeper than 128 levels"
+    );
 }

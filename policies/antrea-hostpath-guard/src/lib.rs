@@ -27,7 +27,7 @@ pub extern "C" fn wapc_init() {
 
 /// Like the SDK's `validate_settings`, but a settings document that does not deserialise (an
 /// unknown key, a wrong type) is reported as invalid settings instead of a guest error.
-fn validate_settings(payload: &[u8]) -> CallResult {
+pub fn validate_settings(payload: &[u8]) -> CallResult {
     use kubewarden_policy_sdk::settings::{SettingsValidationResponse, Validatable};
     let message = match serde_json::from_slice::<Settings>(payload) {
         Ok(settings) => settings.validate().err(),

@@ -173,3 +173,108 @@ mod tests {
         assert!(expanded.len() <= 64 + 3);
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use crate::settings::{Rules, Settings};
+    use proptest::prelude::*;
+
+    fn segment() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("var".to_string()),
+            Just("run".to_string()),
+            Just("antrea".to_string()),
+            Just("antrea-x".to_string()),
+            Just("antreax".to_string()),
+            Just("runner".to_string()),
+            Just("proc".to_string()),
+            Just("1".to_string()),
+            Just("self".to_string()),
+            Just(".".to_string()),
+            Just("..".to_string()),
+            Just(String::new()),
+            "[a-z]{1,4}",
+        ]
+    }
+
+    fn host_path() -> impl Strategy<Value = String> {
+        (
+            any::<bool>(),
+            prop::collection::vec(segment(), 0..8),
+            any::<bool>(),
+        )
+            .prop_map(|(leading, segments, trailing)| {
+                let mut path = if leading {
+                    "/".to_string()
+                } else {
+                    String::new()
+                };
+                path.push_str(&segments.join("/"));
+                if trailing {
+                    path.push('/');
+                }
+                path
+            })
+    }
+
+    /// The overlap rule stated on strings, independently of the segment code.
+    fn oracle(normalised: &str, protected: &[&str]) -> bool {
+        normalised == "/"
+            || protected.iter().any(|p| {
+                normalised == *p
+                    || normalised.starts_with(&format!("{p}/"))
+                    || p.starts_with(&format!("{normalised}/"))
+            })
+    }
+
+    fn rules(proc_indirection: bool) -> Rules {
+        Rules::from(Settings {
+            proc_indirection,
+            ..Settings::default()
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn normalisation_is_idempotent(path in host_path()) {
+            let once = NormalPath::new(&path);
+            prop_assert_eq!(NormalPath::new(&once.to_string()), once);
+        }
+
+        #[test]
+        fn a_path_and_its_normal_form_get_the_same_verdict(path in host_path(), proc in any::<bool>()) {
+            let rules = rules(proc);
+            let normal = NormalPath::new(&path).to_string();
+            prop_assert_eq!(rules.reached_by(&path), rules.reached_by(&normal));
+        }
+
+        #[test]
+        fn respelling_never_changes_a_verdict(path in host_path(), at in any::<prop::sample::Index>(), how in 0..3u8, proc in any::<bool>()) {
+            let rules = rules(proc);
+            let slashes: Vec<usize> = path.match_indices('/').map(|(i, _)| i).collect();
+            let respelled = match (how, slashes.is_empty()) {
+                (0, false) => { let i = slashes[at.index(slashes.len())]; format!("{}/./{}", &path[..i], &path[i + 1..]) }
+                (1, false) => { let i = slashes[at.index(slashes.len())]; format!("{}//{}", &path[..i], &path[i + 1..]) }
+                _ => format!("{path}/"),
+            };
+            prop_assert_eq!(rules.reached_by(&path), rules.reached_by(&respelled), "{} vs {}", path, respelled);
+        }
+
+        #[test]
+        fn overlap_is_segment_prefix_through_equivalents(path in host_path()) {
+            let normal = NormalPath::new(&path).to_string();
+            let reached = rules(false).reached_by(&path).is_some();
+            prop_assert_eq!(reached, oracle(&normal, &["/var/run/antrea", "/run/antrea"]), "{}", normal);
+        }
+
+        #[test]
+        fn sibling_names_never_overlap(suffix in "[a-z0-9_-][a-z0-9_./-]{0,12}", base in prop::sample::select(vec!["/var/run/antrea", "/run/antrea"])) {
+            prop_assume!(!suffix.contains(".."));
+            let path = format!("{base}{suffix}");
+            prop_assume!(!path.starts_with(&format!("{base}/")) && NormalPath::new(&path).to_string() != base);
+            let rules = rules(true);
+            prop_assert_eq!(rules.reached_by(&path), None, "{}", path);
+        }
+    }
+}

@@ -237,8 +237,35 @@ fn rules_cache_follows_the_settings() {
     // The rules are cached per settings document; alternating settings must never reuse the
     // other document's rules.
     for _ in 0..3 {
-        assert_eq!(verdict("pod-hostpath-proc-pid-root.json", json!({"procIndirection": false})), Ok(()));
+        assert_eq!(
+            verdict(
+                "pod-hostpath-proc-pid-root.json",
+                json!({"procIndirection": false})
+            ),
+            Ok(())
+        );
         assert!(verdict("pod-hostpath-proc-pid-root.json", json!({})).is_err());
-        assert!(verdict("pod-hostpath-proc-pid-root.json", json!({"procIndirection": true})).is_err());
+        assert!(verdict(
+            "pod-hostpath-proc-pid-root.json",
+            json!({"procIndirection": true})
+        )
+        .is_err());
     }
+}
+
+#[test]
+fn deeply_nested_object_is_rejected_without_recursion() {
+    let mut request = fixture("pod-hostpath-root.json");
+    request["object"] = json!("PLACEHOLDER");
+    let text = serde_json::to_string(&json!({"request": request, "settings": {}}))
+        .unwrap()
+        .replace(
+            r#""PLACEHOLDER""#,
+            &format!("{}{}", "[".repeat(10_000), "]".repeat(10_000)),
+        );
+    let error = evaluate(text.as_bytes()).unwrap_err().to_string();
+    assert_eq!(
+        error,
+        "cannot parse the admission request: JSON nested deeper than 128 levels"
+    );
 }
