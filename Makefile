@@ -13,7 +13,7 @@ MAX_MODULE_BYTES := 307200
 # Seconds each fuzz target runs in `make test`; `make fuzz` runs them longer.
 FUZZ_SECONDS ?= 5
 
-.PHONY: all wasm-target runner policies floor fuzz-tools fuzz-smoke fuzz soak test fmt-check clippy unit e2e-tests bats size-check test-data bench bench-data clean
+.PHONY: all wasm-target runner policies floor fuzz-tools fuzz-smoke fuzz soak artifacthub test fmt-check clippy unit e2e-tests bats size-check test-data bench bench-data clean
 
 all: wasm-target runner policies
 
@@ -67,6 +67,13 @@ bench: all floor
 # 100 000 mixed requests per policy in one process; fails if resident memory grows.
 soak: all
 	$(RUNNER) soak benches/suite.json --iterations 100000
+
+# artifacthub-pkg.yml of each policy, as `kwctl scaffold artifacthub` writes it; createdAt only
+# changes with the version.
+artifacthub: runner
+	@for policy in $(POLICIES); do \
+	  (cd policies/$$policy && $(RUNNER) scaffold artifacthub -m metadata.yml -u README.md --previous artifacthub-pkg.yml > artifacthub-pkg.yml.new && mv artifacthub-pkg.yml.new artifacthub-pkg.yml) || exit 1; \
+	done
 
 bench-data:
 	python3 benches/generate.py

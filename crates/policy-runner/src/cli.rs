@@ -50,6 +50,39 @@ enum InspectOutput {
 }
 
 #[derive(Subcommand)]
+enum ScaffoldCommand {
+    /// Prints a ClusterAdmissionPolicy or AdmissionPolicy for an annotated module
+    Manifest {
+        /// ClusterAdmissionPolicy or AdmissionPolicy
+        #[arg(short = 't', long = "type")]
+        kind: String,
+        /// Settings as a JSON string
+        #[arg(long = "settings-json")]
+        settings_json: Option<String>,
+        /// Policy name (default: the policy title annotation)
+        #[arg(long)]
+        title: Option<String>,
+        /// The annotated module: a path or a file:// URI
+        uri: String,
+    },
+    /// Prints artifacthub-pkg.yml for a policy, from its metadata.yml and README
+    Artifacthub {
+        /// Metadata file (YAML)
+        #[arg(short = 'm', long = "metadata-path")]
+        metadata_path: PathBuf,
+        /// README embedded as the package's readme
+        #[arg(short = 'u', long = "usage-path", default_value = "README.md")]
+        usage_path: PathBuf,
+        /// Version (default: the io.kubewarden.policy.version annotation)
+        #[arg(long)]
+        version: Option<String>,
+        /// An existing artifacthub-pkg.yml whose createdAt is kept when the version is unchanged
+        #[arg(long)]
+        previous: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
 enum Command {
     /// Evaluates a request against a policy and prints the AdmissionResponse
     Run(EvaluationArgs),
@@ -92,6 +125,11 @@ enum Command {
         /// Largest acceptable growth of resident memory, in MiB
         #[arg(long = "max-growth", default_value_t = 16)]
         max_growth: u64,
+    },
+    /// Generates Kubernetes manifests and Artifact Hub files, like `kwctl scaffold`
+    Scaffold {
+        #[command(subcommand)]
+        what: ScaffoldCommand,
     },
     /// Embeds metadata into a policy module, like `kwctl annotate`
     Annotate {
@@ -143,6 +181,33 @@ pub fn execute(cli: Cli) -> Result<()> {
             iterations,
             max_growth,
         } => crate::bench::soak(&suite, iterations, max_growth),
+        Command::Scaffold { what } => match what {
+            ScaffoldCommand::Manifest {
+                kind,
+                settings_json,
+                title,
+                uri,
+            } => crate::scaffold::manifest(&uri, &kind, settings_json.as_deref(), title.as_deref()),
+            ScaffoldCommand::Artifacthub {
+                metadata_path,
+                usage_path,
+                version,
+                previous,
+            } => {
+                let now = crate::scaffold::now_rfc3339();
+                print!(
+                    "{}",
+                    crate::scaffold::artifacthub(
+                        &metadata_path,
+                        &usage_path,
+                        version.as_deref(),
+                        previous.as_deref(),
+                        &now
+                    )?
+                );
+                Ok(())
+            }
+        },
         Command::Annotate {
             metadata_path,
             usage_path,

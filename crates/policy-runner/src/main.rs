@@ -7,6 +7,7 @@ mod host;
 mod metadata;
 mod request;
 mod response;
+mod scaffold;
 
 use std::process::ExitCode;
 
