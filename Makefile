@@ -13,7 +13,7 @@ MAX_MODULE_BYTES := 307200
 # Seconds each fuzz target runs in `make test`; `make fuzz` runs them longer.
 FUZZ_SECONDS ?= 5
 
-.PHONY: all wasm-target runner policies floor fuzz-tools fuzz-smoke fuzz soak artifacthub test fmt-check clippy unit e2e-tests bats size-check test-data bench bench-data clean
+.PHONY: all wasm-target runner policies floor fuzz-tools fuzz-smoke fuzz soak artifacthub push test fmt-check clippy unit e2e-tests bats size-check test-data bench bench-data clean
 
 all: wasm-target runner policies
 
@@ -74,6 +74,12 @@ artifacthub: runner
 	@for policy in $(POLICIES); do \
 	  (cd policies/$$policy && $(RUNNER) scaffold artifacthub -m metadata.yml -u README.md --previous artifacthub-pkg.yml > artifacthub-pkg.yml.new && mv artifacthub-pkg.yml.new artifacthub-pkg.yml) || exit 1; \
 	done
+
+# Pushes both annotated policies: make push REGISTRY=registry://ghcr.io/you/policies TAG=v0.1.0
+TAG ?= v0.1.0
+push: policies
+	@[ -n "$(REGISTRY)" ] || { echo "usage: make push REGISTRY=registry://HOST[:PORT]/PATH [TAG=v0.1.0]"; exit 1; }
+	@for policy in $(POLICIES); do $(KWCTL) push policies/$$policy/annotated-policy.wasm $(REGISTRY)/$$policy:$(TAG) || exit 1; done
 
 bench-data:
 	python3 benches/generate.py

@@ -131,6 +131,27 @@ enum Command {
         #[command(subcommand)]
         what: ScaffoldCommand,
     },
+    /// Pushes a policy module to an OCI registry, like `kwctl push`
+    Push {
+        /// Allow plain HTTP to a registry that is not on a loopback address
+        #[arg(long)]
+        insecure: bool,
+        /// The module to push
+        module: PathBuf,
+        /// registry://HOST[:PORT]/REPOSITORY:TAG
+        uri: String,
+    },
+    /// Pulls a policy module from an OCI registry, like `kwctl pull`
+    Pull {
+        /// Allow plain HTTP to a registry that is not on a loopback address
+        #[arg(long)]
+        insecure: bool,
+        /// Where to write the module
+        #[arg(short = 'o', long = "output-path")]
+        output_path: PathBuf,
+        /// registry://HOST[:PORT]/REPOSITORY:TAG
+        uri: String,
+    },
     /// Embeds metadata into a policy module, like `kwctl annotate`
     Annotate {
         /// Metadata file (YAML)
@@ -181,6 +202,32 @@ pub fn execute(cli: Cli) -> Result<()> {
             iterations,
             max_growth,
         } => crate::bench::soak(&suite, iterations, max_growth),
+        Command::Push {
+            insecure,
+            module,
+            uri,
+        } => {
+            let bytes = std::fs::read(&module)
+                .with_context(|| format!("cannot read policy module {}", module.display()))?;
+            let pushed = crate::registry::push(&bytes, &uri, insecure)?;
+            println!("Policy successfully pushed: {pushed}");
+            Ok(())
+        }
+        Command::Pull {
+            insecure,
+            output_path,
+            uri,
+        } => {
+            let bytes = crate::registry::pull(&uri, insecure)?;
+            std::fs::write(&output_path, &bytes)
+                .with_context(|| format!("cannot write {}", output_path.display()))?;
+            println!(
+                "Policy successfully pulled: {} ({})",
+                output_path.display(),
+                crate::registry::digest(&bytes)
+            );
+            Ok(())
+        }
         Command::Scaffold { what } => match what {
             ScaffoldCommand::Manifest {
                 kind,
@@ -228,12 +275,15 @@ fn module_path(uri: &str) -> Result<PathBuf> {
         return Ok(PathBuf::from(path));
     }
     if let Some((scheme, _)) = uri.split_once("://") {
-        bail!("unsupported policy URI scheme {scheme}://: policy-runner loads local files (path or file://)");
+        bail!("unsupported policy URI scheme {scheme}://: use a path, file:// or registry://");
     }
     Ok(PathBuf::from(uri))
 }
 
 pub(crate) fn read_module(uri: &str) -> Result<Vec<u8>> {
+    if uri.starts_with("registry://") {
+        return crate::registry::pull(uri, false);
+    }
     let path = module_path(uri)?;
     std::fs::read(&path).with_context(|| format!("cannot read policy module {}", path.display()))
 }

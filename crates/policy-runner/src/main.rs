@@ -5,6 +5,7 @@ mod bench;
 mod cli;
 mod host;
 mod metadata;
+mod registry;
 mod request;
 mod response;
 mod scaffold;

@@ -383,16 +383,31 @@ fn module_that_is_not_a_policy(#[case] module: &[u8], #[case] expected: &str) {
 }
 
 #[test]
-fn registry_uri_is_refused_clearly() {
-    let request = write("request-registry.json", request().to_string().as_bytes());
+fn unsupported_uri_scheme_is_refused_clearly() {
+    let request = write("request-scheme.json", request().to_string().as_bytes());
     assert_one_line_error(
         &runner(&[
             "run",
             "-r",
             request.to_str().unwrap(),
-            "registry://ghcr.io/kubewarden/policies/x:v1",
+            "https://example.com/policy.wasm",
         ]),
-        "unsupported policy URI scheme registry://",
+        "unsupported policy URI scheme https://",
+    );
+}
+
+#[test]
+fn unreachable_registry_is_one_line_error() {
+    let request = write("request-registry.json", request().to_string().as_bytes());
+    // Port 9 on loopback: nothing listens, and plain HTTP is allowed there.
+    assert_one_line_error(
+        &runner(&[
+            "run",
+            "-r",
+            request.to_str().unwrap(),
+            "registry://127.0.0.1:9/policies/x:v1",
+        ]),
+        "cannot pull registry://127.0.0.1:9/policies/x:v1",
     );
 }
 
