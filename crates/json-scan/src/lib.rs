@@ -32,6 +32,8 @@ pub enum ScanError {
     NotAnObject,
     #[error("duplicate field `{0}`")]
     DuplicateKey(String),
+    #[error("missing field `{0}`")]
+    MissingMember(&'static str),
 }
 
 fn skip_whitespace(bytes: &[u8], mut at: usize) -> usize {
@@ -406,6 +408,22 @@ fn pick_members<'a, const N: usize>(
         }
     }
     Ok(found.map(|value| value.filter(|raw: &Raw<'a>| !raw.is_null())))
+}
+
+/// A Kubewarden `validate` payload, `{"request": {…}, "settings": {…}}`, read in one pass: the
+/// named members of `request`, and `settings` (`None` when absent or `null`).
+pub fn validate_payload<'a, const M: usize>(
+    payload: &'a [u8],
+    request_members: [&str; M],
+) -> Result<(Picked<'a, M>, Option<Raw<'a>>), ScanError> {
+    let document = Raw::document(payload)?;
+    let ([request, settings], members) =
+        document.pick_with_inner(["request", "settings"], "request", request_members)?;
+    match (request, members) {
+        (Some(_), Some(members)) => Ok((members, settings)),
+        (None, _) => Err(ScanError::MissingMember("request")),
+        (Some(_), None) => Err(ScanError::NotAnObject),
+    }
 }
 
 /// Iterator over the members of an object: `(name, value)`.

@@ -197,6 +197,21 @@ struct ModuleResult {
     largest_payload: String,
 }
 
+/// Reads a suite; its paths are relative to the repository root, the suite folder's parent.
+fn load_suite(suite_path: &Path) -> Result<(Suite, PathBuf)> {
+    let text = std::fs::read_to_string(suite_path)
+        .with_context(|| format!("cannot read suite {}", suite_path.display()))?;
+    let suite: Suite = serde_json::from_str(&text)
+        .with_context(|| format!("invalid suite {}", suite_path.display()))?;
+    let root = suite_path
+        .canonicalize()?
+        .parent()
+        .and_then(Path::parent)
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    Ok((suite, root))
+}
+
 /// Smallest linear memory that evaluates `request` without failing, found by bisection over the
 /// memory limit: wasmtime-provider does not expose the store, and the limit is exact to a page.
 fn linear_memory_needed(
@@ -253,16 +268,7 @@ pub fn bench_suite(
 ) -> Result<()> {
     let warm_up = seconds(warm_up, "--warm-up-time")?;
     let measurement = seconds(measurement, "--measurement-time")?;
-    let text = std::fs::read_to_string(suite_path)
-        .with_context(|| format!("cannot read suite {}", suite_path.display()))?;
-    let suite: Suite = serde_json::from_str(&text)
-        .with_context(|| format!("invalid suite {}", suite_path.display()))?;
-    let root = suite_path
-        .canonicalize()?
-        .parent()
-        .and_then(Path::parent)
-        .map(Path::to_path_buf)
-        .unwrap_or_default();
+    let (suite, root) = load_suite(suite_path)?;
     let path = |p: &Path| root.join(p);
 
     let mut modules: BTreeMap<PathBuf, (Vec<u8>, CompiledModule, Duration)> = BTreeMap::new();
@@ -425,16 +431,7 @@ struct SoakResult {
 /// all per policy, in one process, and reports resident memory before and after. Fails when it
 /// grows by more than `max_growth_mib`.
 pub fn soak(suite_path: &Path, iterations: usize, max_growth_mib: u64) -> Result<()> {
-    let text = std::fs::read_to_string(suite_path)
-        .with_context(|| format!("cannot read suite {}", suite_path.display()))?;
-    let suite: Suite = serde_json::from_str(&text)
-        .with_context(|| format!("invalid suite {}", suite_path.display()))?;
-    let root = suite_path
-        .canonicalize()?
-        .parent()
-        .and_then(Path::parent)
-        .map(Path::to_path_buf)
-        .unwrap_or_default();
+    let (suite, root) = load_suite(suite_path)?;
     let mut requests = Vec::new();
     for entry in &suite.benchmarks {
         let bytes = std::fs::read(root.join(&entry.request))?;

@@ -72,11 +72,9 @@ fn invalid(error: impl std::fmt::Display) -> Rejection {
 }
 
 fn parse_payload(payload: &[u8]) -> Result<Request<'_>, Rejection> {
-    let document = Raw::document(payload).map_err(invalid)?;
-    let ([request, settings], fields) = document
-        .pick_with_inner(
-            ["request", "settings"],
-            "request",
+    let ([kind, operation, user_info, name, namespace, object, old_object], settings) =
+        json_scan::validate_payload(
+            payload,
             [
                 "kind",
                 "operation",
@@ -88,9 +86,6 @@ fn parse_payload(payload: &[u8]) -> Result<Request<'_>, Rejection> {
             ],
         )
         .map_err(invalid)?;
-    request.ok_or_else(|| invalid("missing field `request`"))?;
-    let [kind, operation, user_info, name, namespace, object, old_object] =
-        fields.ok_or_else(|| invalid("request: expected a JSON object"))?;
     Ok(Request {
         kind,
         operation,

@@ -261,11 +261,9 @@ fn invalid(error: impl std::fmt::Display) -> Rejection {
 
 /// Decides a validate payload: `Ok(())` accepts, `Err` says why the request is rejected.
 pub fn evaluate(payload: &[u8]) -> Result<(), Rejection> {
-    let document = Raw::document(payload).map_err(invalid)?;
-    let ([request, settings], fields) = document
-        .pick_with_inner(
-            ["request", "settings"],
-            "request",
+    let ([kind, operation, name, namespace, object, old_object], settings) =
+        json_scan::validate_payload(
+            payload,
             [
                 "kind",
                 "operation",
@@ -276,9 +274,6 @@ pub fn evaluate(payload: &[u8]) -> Result<(), Rejection> {
             ],
         )
         .map_err(invalid)?;
-    request.ok_or_else(|| invalid("missing field `request`"))?;
-    let [kind, operation, name, namespace, object, old_object] =
-        fields.ok_or_else(|| invalid("request: expected a JSON object"))?;
     let [group, kind] = kind
         .ok_or_else(|| invalid("missing field `kind`"))?
         .pick(["group", "kind"])
