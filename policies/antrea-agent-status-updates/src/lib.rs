@@ -379,11 +379,12 @@ impl<'r> RestrictedUpdate<'r> {
             }
             return Ok(());
         }
+        // Only `nodeName` is read: splitting the whole pod spec into members would cost a map.
         let pod_node = self
             .old
-            .object("spec")
-            .ok()
-            .and_then(|spec| spec.string("nodeName"));
+            .get("spec")
+            .and_then(|spec| spec.pick(["nodeName"]).ok())
+            .and_then(|[node]| node?.parse::<String>().ok());
         match pod_node {
             Some(node) if node == bound_node => Ok(()),
             Some(node) if !node.is_empty() => Err(Rejection::PodOnOtherNode {
