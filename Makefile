@@ -35,7 +35,7 @@ clippy: wasm-target
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo clippy --release --target wasm32-wasip1 $(addprefix -p ,$(POLICIES)) -p test-guest -p floor-guest -p json-scan -- -D warnings
 
-unit: wasm-target
+unit: all
 	cargo test --workspace
 
 bats:
