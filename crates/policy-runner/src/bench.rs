@@ -57,17 +57,8 @@ fn prepare(
     label: &str,
 ) -> Result<Prepared> {
     let request = build_admission_request(request)?;
-    let policy = module.instantiate(limits)?;
-    policy.protocol_version().with_context(|| {
-        format!("cannot load policy {label}: Cannot compute ProtocolVersion used by the policy")
-    })?;
-    let validation = policy.validate_settings(settings);
-    if !validation.valid {
-        bail!(
-            "Provided settings are not valid: {:?}",
-            validation.message.unwrap_or_default()
-        );
-    }
+    let policy = module.load(limits, label)?;
+    policy.require_valid_settings(settings)?;
     let verdict = policy.validate(&request, settings);
     if verdict.status.as_ref().and_then(|s| s.code) == Some(500) {
         bail!("{label} fails on this request: {:?}", verdict.status);

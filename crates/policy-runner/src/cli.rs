@@ -334,30 +334,14 @@ pub(crate) fn limits(args: &EvaluationArgs) -> Result<Limits> {
     })
 }
 
-fn load_policy(uri: &str, limits: Limits) -> Result<crate::host::Policy> {
-    let bytes = read_module(uri)?;
-    let module =
-        CompiledModule::compile(&bytes).with_context(|| format!("cannot load policy {uri}"))?;
-    let policy = module
-        .instantiate(limits)
-        .with_context(|| format!("cannot load policy {uri}"))?;
-    policy.protocol_version().with_context(|| {
-        format!("cannot load policy {uri}: Cannot compute ProtocolVersion used by the policy")
-    })?;
-    Ok(policy)
-}
-
 fn run(args: &EvaluationArgs) -> Result<()> {
     let request = build_admission_request(read_request(&args.request_path)?)?;
     let settings = read_settings(args)?;
-    let policy = load_policy(&args.uri, limits(args)?)?;
-    let validation = policy.validate_settings(&settings);
-    if !validation.valid {
-        bail!(
-            "Provided settings are not valid: {:?}",
-            validation.message.unwrap_or_default()
-        );
-    }
+    let bytes = read_module(&args.uri)?;
+    let policy = CompiledModule::compile(&bytes)
+        .with_context(|| format!("cannot load policy {}", args.uri))?
+        .load(limits(args)?, &args.uri)?;
+    policy.require_valid_settings(&settings)?;
     let response = policy.validate(&request, &settings);
     println!("{}", serde_json::to_string(&response)?);
     Ok(())

@@ -85,6 +85,20 @@ impl CompiledModule {
     }
 }
 
+impl CompiledModule {
+    /// Instantiates the module and checks that it answers `protocol_version`, as kwctl does
+    /// before evaluating; `label` names the module in errors.
+    pub fn load(&self, limits: Limits, label: &str) -> Result<Policy> {
+        let policy = self
+            .instantiate(limits)
+            .with_context(|| format!("cannot load policy {label}"))?;
+        policy.protocol_version().with_context(|| {
+            format!("cannot load policy {label}: Cannot compute ProtocolVersion used by the policy")
+        })?;
+        Ok(policy)
+    }
+}
+
 /// Advances the engine's epoch while a policy is alive, so deadlines fire.
 struct EpochTicker {
     stop: Arc<AtomicBool>,
@@ -162,6 +176,18 @@ impl Policy {
                 )),
             },
         }
+    }
+
+    /// Validates the settings, failing with kwctl's message when they are not valid.
+    pub fn require_valid_settings(&self, settings: &serde_json::Value) -> Result<()> {
+        let validation = self.validate_settings(settings);
+        if !validation.valid {
+            bail!(
+                "Provided settings are not valid: {:?}",
+                validation.message.unwrap_or_default()
+            );
+        }
+        Ok(())
     }
 
     /// Serialises the `validate` payload once; benchmarks reuse it.
