@@ -70,6 +70,12 @@ assert_one_line_error() {
   assert_rejected "changed metadata.labels.app"
 }
 
+@test "a repeated volumes member is judged on the value the API server would keep" {
+  make_request duplicate-volumes.json "json.dumps(dict(base, object=dict(base['object'], spec=dict(base['object']['spec'], volumes='PLACEHOLDER')))).replace('\"volumes\": \"PLACEHOLDER\"', '\"volumes\": [], \"volumes\": [{\"name\": \"h\", \"hostPath\": {\"path\": \"/\"}}]', 1)"
+  run_policy "$HOSTPATH" "$BATS_TEST_TMPDIR/duplicate-volumes.json"
+  assert_rejected 'spec.volumes[0] "h" hostPath "/" reaches protected path "/var/run/antrea"'
+}
+
 @test "numbers out of range are refused with one line" {
   make_request range.json "json.dumps(base).replace('\"resourceVersion\": \"48213\"', '\"resourceVersion\": 1e400', 1)"
   run_policy "$STATUS" "$BATS_TEST_TMPDIR/range.json"

@@ -174,6 +174,14 @@ impl<'a> Raw<'a> {
         self.0 == b"null"
     }
 
+    /// The value as a [`ValueAt`], to navigate it without searching for ends.
+    pub fn value_at(&self) -> ValueAt<'a> {
+        ValueAt {
+            bytes: self.0,
+            start: 0,
+        }
+    }
+
     /// Whether the value is an object.
     pub fn is_object(&self) -> bool {
         self.0.first() == Some(&b'{')
@@ -337,44 +345,11 @@ impl<'a> Raw<'a> {
         path: &[&str],
         names: [&str; N],
     ) -> Result<Option<[Option<Raw<'a>>; N]>, ScanError> {
-        let bytes = self.0;
-        let mut start = 0usize;
-        for key in path {
-            if bytes.get(start) != Some(&b'{') {
-                return Err(ScanError::NotAnObject);
-            }
-            let mut members = Members {
-                bytes,
-                at: start + 1,
-                done: false,
-            };
-            let mut next = None;
-            while let Some((name, value_start)) = members.next_key()? {
-                if name == *key {
-                    next = Some(value_start);
-                    break;
-                }
-                members.finish_value(value_start)?;
-            }
-            match next {
-                Some(value_start) if !bytes[value_start..].starts_with(b"null") => {
-                    start = value_start
-                }
-                _ => return Ok(None),
-            }
+        ValueAt {
+            bytes: self.0,
+            start: 0,
         }
-        if bytes.get(start) != Some(&b'{') {
-            return Err(ScanError::NotAnObject);
-        }
-        pick_members(
-            Members {
-                bytes,
-                at: start + 1,
-                done: false,
-            },
-            names,
-        )
-        .map(Some)
+        .pick_path(path, names)
     }
 
     /// Follows a path of member names; `None` when a member is absent or `null`.
@@ -427,6 +402,238 @@ pub fn validate_payload<'a, const M: usize>(
 }
 
 /// Iterator over the members of an object: `(name, value)`.
+/// A Kubewarden `validate` payload whose first member is `request`, as policy-server serialises
+/// it: the members of `request` in document order, to be read only as far as a decision needs.
+/// `None` when the payload has another shape, which [`validate_payload`] reads instead.
+pub fn request_members(payload: &[u8]) -> Result<Option<Members<'_>>, ScanError> {
+    let document = Raw::document(payload)?;
+    let mut members = document.members()?;
+    match members.next_key()? {
+        Some((name, start)) if name == "request" && document.0.get(start) == Some(&b'{') => {
+            Ok(Some(Members {
+                bytes: document.0,
+                at: start + 1,
+                done: false,
+            }))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// The `settings` of a `validate` payload read backwards from its end, where policy-server puts
+/// them after the request: `Some(None)` when the last member is `request` (no settings),
+/// `None` when the payload has another shape.
+///
+/// Reading backwards is sound for a valid document: outside strings, every quote seen from the
+/// end closes a string, and a quote is escaped exactly when an odd number of backslashes
+/// precedes it. The payload comes from policy-server, which serialised it from a parsed
+/// document, so the last member is the only one of that name.
+pub fn trailing_settings(payload: &[u8]) -> Result<Option<Option<Raw<'_>>>, ScanError> {
+    let document = Raw::document(payload)?;
+    if !document.is_object() {
+        return Err(ScanError::NotAnObject);
+    }
+    Ok(match document.last_member()? {
+        Some((name, value)) if name == "settings" => Some(Some(value).filter(|v| !v.is_null())),
+        Some((name, _)) if name == "request" => Some(None),
+        _ => None,
+    })
+}
+
+fn skip_whitespace_back(bytes: &[u8], mut end: usize) -> usize {
+    while end > 0 && matches!(bytes[end - 1], b' ' | b'\n' | b'\r' | b'\t') {
+        end -= 1;
+    }
+    end
+}
+
+/// Where the string that ends just before `end` (its closing quote is `bytes[end - 1]`) starts.
+fn string_start_back(bytes: &[u8], end: usize) -> Result<usize, ScanError> {
+    let mut search = end - 1;
+    while let Some(quote) = memchr::memrchr(b'"', &bytes[..search]) {
+        let backslashes = bytes[..quote]
+            .iter()
+            .rev()
+            .take_while(|b| **b == b'\\')
+            .count();
+        if backslashes % 2 == 0 {
+            return Ok(quote);
+        }
+        search = quote - backslashes;
+    }
+    Err(ScanError::Invalid(0))
+}
+
+/// Where the value that ends just before `end` starts.
+fn value_start_back(bytes: &[u8], end: usize) -> Result<usize, ScanError> {
+    match bytes.get(end.wrapping_sub(1)) {
+        None => Err(ScanError::Eof),
+        Some(b'"') => string_start_back(bytes, end),
+        Some(b'}' | b']') => {
+            let mut depth = 0usize;
+            let mut at = end;
+            while at > 0 {
+                at -= 1;
+                match bytes[at] {
+                    b'"' => at = string_start_back(bytes, at + 1)?,
+                    b'}' | b']' => depth += 1,
+                    b'{' | b'[' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return Ok(at);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Err(ScanError::Invalid(0))
+        }
+        Some(_) => {
+            let mut start = end;
+            while start > 0
+                && !matches!(
+                    bytes[start - 1],
+                    b',' | b':' | b'[' | b'{' | b' ' | b'\n' | b'\r' | b'\t'
+                )
+            {
+                start -= 1;
+            }
+            Ok(start)
+        }
+    }
+}
+
+impl<'a> Raw<'a> {
+    /// The last member of an object, read backwards from its closing brace: a member
+    /// serialised after large ones costs only its own bytes. See [`trailing_settings`] for why
+    /// reading backwards is sound.
+    pub fn last_member(&self) -> Result<Option<(Cow<'a, str>, Raw<'a>)>, ScanError> {
+        if !self.is_object() {
+            return Err(ScanError::NotAnObject);
+        }
+        let bytes = self.0;
+        let value_end = skip_whitespace_back(bytes, bytes.len() - 1);
+        if value_end <= 1 {
+            return Ok(None);
+        }
+        let value_start = value_start_back(bytes, value_end)?;
+        let colon = skip_whitespace_back(bytes, value_start);
+        if colon == 0 || bytes[colon - 1] != b':' {
+            return Err(ScanError::Invalid(colon.saturating_sub(1)));
+        }
+        let key_end = skip_whitespace_back(bytes, colon - 1);
+        if key_end == 0 || bytes[key_end - 1] != b'"' {
+            return Err(ScanError::Invalid(key_end.saturating_sub(1)));
+        }
+        let key_start = string_start_back(bytes, key_end)?;
+        let before = skip_whitespace_back(bytes, key_start);
+        if before == 0 || !matches!(bytes[before - 1], b',' | b'{') {
+            return Err(ScanError::Invalid(before.saturating_sub(1)));
+        }
+        Ok(Some((
+            key(bytes, key_start, key_end)?,
+            Raw(&bytes[value_start..value_end]),
+        )))
+    }
+}
+
+/// A value known by where it starts in a document; its end is searched for only when asked, so
+/// a policy can read the first members of a large object and stop.
+#[derive(Debug, Clone, Copy)]
+pub struct ValueAt<'a> {
+    bytes: &'a [u8],
+    start: usize,
+}
+
+impl<'a> ValueAt<'a> {
+    /// The members of the object that starts here.
+    pub fn members(&self) -> Result<Members<'a>, ScanError> {
+        if !self.is_object() {
+            return Err(ScanError::NotAnObject);
+        }
+        Ok(Members {
+            bytes: self.bytes,
+            at: self.start + 1,
+            done: false,
+        })
+    }
+
+    /// Whether the value is `null`.
+    pub fn is_null(&self) -> bool {
+        self.bytes[self.start..].starts_with(b"null")
+    }
+
+    /// The whole value, found by skipping to its end.
+    pub fn raw(&self) -> Result<Raw<'a>, ScanError> {
+        let end = skip_value(self.bytes, self.start)?;
+        Ok(Raw(&self.bytes[self.start..end]))
+    }
+
+    /// Whether the value is an object.
+    pub fn is_object(&self) -> bool {
+        self.bytes.get(self.start) == Some(&b'{')
+    }
+
+    /// Follows `path` through the first member of each name, reading each object only up to
+    /// that member; `None` when a member on the path is absent or `null`.
+    ///
+    /// Members after the one followed are not read, so a repeated member is not noticed: the
+    /// objects an admission payload carries were serialised by the API server from typed
+    /// objects, and policy-server re-serialised them, so neither can repeat a member.
+    pub fn follow(&self, path: &[&str]) -> Result<Option<ValueAt<'a>>, ScanError> {
+        let bytes = self.bytes;
+        let mut start = self.start;
+        for key in path {
+            if bytes.get(start) != Some(&b'{') {
+                return Err(ScanError::NotAnObject);
+            }
+            let mut members = Members {
+                bytes,
+                at: start + 1,
+                done: false,
+            };
+            let mut next = None;
+            while let Some((name, value_start)) = members.next_key()? {
+                if name == *key {
+                    next = Some(value_start);
+                    break;
+                }
+                members.finish_value(value_start)?;
+            }
+            match next {
+                Some(value_start) if !bytes[value_start..].starts_with(b"null") => {
+                    start = value_start
+                }
+                _ => return Ok(None),
+            }
+        }
+        Ok(Some(ValueAt { bytes, start }))
+    }
+
+    /// Like [`Raw::pick_path`], from this value.
+    pub fn pick_path<const N: usize>(
+        &self,
+        path: &[&str],
+        names: [&str; N],
+    ) -> Result<Option<[Option<Raw<'a>>; N]>, ScanError> {
+        let Some(found) = self.follow(path)? else {
+            return Ok(None);
+        };
+        if !found.is_object() {
+            return Err(ScanError::NotAnObject);
+        }
+        pick_members(
+            Members {
+                bytes: self.bytes,
+                at: found.start + 1,
+                done: false,
+            },
+            names,
+        )
+        .map(Some)
+    }
+}
+
 pub struct Members<'a> {
     bytes: &'a [u8],
     at: usize,
@@ -448,7 +655,9 @@ fn key(bytes: &[u8], start: usize, end: usize) -> Result<Cow<'_, str>, ScanError
 
 impl<'a> Members<'a> {
     /// The next member's name and where its value starts; `None` at the closing brace.
-    fn next_key(&mut self) -> Result<Option<(Cow<'a, str>, usize)>, ScanError> {
+    /// The next member's name and where its value starts; read the value with
+    /// [`Members::value`] or [`Members::value_at`] before asking for the next member.
+    pub fn next_key(&mut self) -> Result<Option<(Cow<'a, str>, usize)>, ScanError> {
         let bytes = self.bytes;
         let at = skip_whitespace(bytes, self.at);
         match bytes.get(at) {
@@ -473,6 +682,20 @@ impl<'a> Members<'a> {
     fn finish_value(&mut self, start: usize) -> Result<Raw<'a>, ScanError> {
         let end = skip_value(self.bytes, start)?;
         self.finish_value_at(start, end)
+    }
+
+    /// The value of the member whose name [`Members::next_key`] just returned.
+    pub fn value(&mut self, start: usize) -> Result<Raw<'a>, ScanError> {
+        self.finish_value(start)
+    }
+
+    /// The value of the member whose name [`Members::next_key`] just returned, without
+    /// searching for its end; [`Members::value`] moves past it when the walk goes on.
+    pub fn value_at(&self, start: usize) -> ValueAt<'a> {
+        ValueAt {
+            bytes: self.bytes,
+            start,
+        }
     }
 
     /// Moves past the value `start..end` and the separator that follows.

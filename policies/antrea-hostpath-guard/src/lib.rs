@@ -7,7 +7,7 @@ pub mod error;
 pub mod paths;
 pub mod settings;
 
-use json_scan::Raw;
+use json_scan::{Members, Raw, ValueAt};
 use k8s_openapi::api::core::v1::{HostPathVolumeSource, LocalVolumeSource};
 use kubewarden_policy_sdk::{accept_request, protocol_version_guest, reject_request};
 use std::borrow::Cow;
@@ -134,11 +134,13 @@ fn string(raw: Option<Raw<'_>>, field: &str) -> Result<Option<String>, String> {
     .transpose()
 }
 
-/// The host paths of one object that reach a protected path. Only the pod spec's volumes and
-/// ServiceAccount are read; containers, status and the rest are skipped unparsed.
+/// The host paths of one object that reach a protected path. The pod spec is read up to its
+/// `volumes` (its first member as the API server serialises it) and, only when a hostPath
+/// volume could be exempt, on to its ServiceAccount; containers, status and the rest are never
+/// read.
 fn violations(
     shape: Shape,
-    object: Raw<'_>,
+    object: ValueAt<'_>,
     namespace: Option<&str>,
     rules: &mut LazyRules<'_>,
 ) -> Result<Vec<Violation>, String> {
@@ -183,57 +185,96 @@ fn violations(
             })
             .collect());
     }
-    let Some([volumes, service_account_name, service_account]) = object
-        .pick_path(
-            spec_path,
-            ["volumes", "serviceAccountName", "serviceAccount"],
-        )
+    let Some(spec) = object
+        .follow(spec_path)
         .map_err(|e| field_error(&spec_name, e))?
     else {
         return Ok(Vec::new());
     };
-    let Some(volumes) = volumes else {
-        return Ok(Vec::new());
-    };
+    let mut members = spec
+        .members()
+        .map_err(|e| field_error(&spec_name, e))?;
     let volumes_name = format!("{spec_name}.volumes");
+    let (mut volumes_seen, mut service_account_name, mut service_account) = (false, None, None);
     let mut host_paths: Vec<(usize, Option<Raw<'_>>, Raw<'_>)> = Vec::new();
-    let elements = volumes
-        .elements()
-        .map_err(|_| field_error(&volumes_name, "expected a list of volumes"))?;
-    for (index, volume) in elements.into_iter().enumerate() {
-        let [name, host_path] = volume
-            .pick(["name", "hostPath"])
-            .map_err(|e| field_error(&format!("{volumes_name}[{index}]"), e))?;
-        if let Some(host_path) = host_path {
-            host_paths.push((index, name, host_path));
+    // Some once the ServiceAccount can matter: only then is the rest of the spec read.
+    let mut namespace_exempt: Option<(String, bool)> = None;
+    while let Some((name, start)) = members
+        .next_key()
+        .map_err(|e| field_error(&spec_name, e))?
+    {
+        let value = members
+            .value(start)
+            .map_err(|e| field_error(&spec_name, e))?;
+        let slot = match name.as_ref() {
+            "serviceAccountName" => &mut service_account_name,
+            "serviceAccount" => &mut service_account,
+            "volumes" => {
+                if std::mem::replace(&mut volumes_seen, true) {
+                    return Err(field_error(&spec_name, "duplicate field `volumes`"));
+                }
+                if value.is_null() {
+                    continue;
+                }
+                let elements = value
+                    .elements()
+                    .map_err(|_| field_error(&volumes_name, "expected a list of volumes"))?;
+                for (index, volume) in elements.into_iter().enumerate() {
+                    let [name, host_path] = volume
+                        .pick(["name", "hostPath"])
+                        .map_err(|e| field_error(&format!("{volumes_name}[{index}]"), e))?;
+                    if let Some(host_path) = host_path {
+                        host_paths.push((index, name, host_path));
+                    }
+                }
+                if host_paths.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let namespace = match namespace.filter(|ns| !ns.is_empty()) {
+                    Some(namespace) => namespace.to_string(),
+                    None => object
+                        .follow(&["metadata", "namespace"])
+                        .ok()
+                        .flatten()
+                        .and_then(|value| value.raw().ok())
+                        .and_then(|raw| raw.as_str().map(Cow::into_owned))
+                        .unwrap_or_else(|| "default".to_string()),
+                };
+                let exemptable = rules.get()?.exempts_namespace(&namespace);
+                namespace_exempt = Some((namespace, exemptable));
+                if !exemptable {
+                    break;
+                }
+                continue;
+            }
+            _ => continue,
+        };
+        if slot.replace(value).is_some() {
+            return Err(field_error(&spec_name, format!("duplicate field `{name}`")));
         }
     }
-    if host_paths.is_empty() {
+    let Some((namespace, exemptable)) = namespace_exempt else {
         return Ok(Vec::new());
-    }
-    let service_account = [
-        string(
-            service_account_name,
-            &format!("{spec_name}.serviceAccountName"),
-        )?,
-        string(service_account, &format!("{spec_name}.serviceAccount"))?,
-    ]
-    .into_iter()
-    .flatten()
-    .find(|sa| !sa.is_empty())
-    .unwrap_or_else(|| "default".to_string());
-    let namespace = match namespace.filter(|ns| !ns.is_empty()) {
-        Some(namespace) => namespace.to_string(),
-        None => object
-            .pointer(&["metadata", "namespace"])
-            .ok()
-            .flatten()
-            .and_then(|raw| raw.as_str().map(Cow::into_owned))
-            .unwrap_or_else(|| "default".to_string()),
     };
     let rules = rules.get()?;
-    if rules.exempt(&namespace, &service_account) {
-        return Ok(Vec::new());
+    if exemptable {
+        let service_account = [
+            string(
+                service_account_name.filter(|raw| !raw.is_null()),
+                &format!("{spec_name}.serviceAccountName"),
+            )?,
+            string(
+                service_account.filter(|raw| !raw.is_null()),
+                &format!("{spec_name}.serviceAccount"),
+            )?,
+        ]
+        .into_iter()
+        .flatten()
+        .find(|sa| !sa.is_empty())
+        .unwrap_or_else(|| "default".to_string());
+        if rules.exempt(&namespace, &service_account) {
+            return Ok(Vec::new());
+        }
     }
     let mut found = Vec::new();
     for (index, name, host_path) in host_paths {
@@ -259,22 +300,134 @@ fn invalid(error: impl std::fmt::Display) -> Rejection {
     Rejection::InvalidPayload(error.to_string())
 }
 
+/// The parts of a validate payload the verdict needs. Its header is read up to `object` and
+/// the settings from its end, where policy-server serialises them; `oldObject` only when an
+/// UPDATE has a violation to compare. Payloads of another shape are read in one pass.
+struct Request<'a> {
+    kind: Option<Raw<'a>>,
+    operation: Option<Raw<'a>>,
+    name: Option<Raw<'a>>,
+    namespace: Option<Raw<'a>>,
+    object: Option<ValueAt<'a>>,
+    old_object: OldObject<'a>,
+    settings: Option<Raw<'a>>,
+}
+
+/// Where `oldObject` is, or how to find it.
+enum OldObject<'a> {
+    Found(Option<Raw<'a>>),
+    /// After `object`, whose value starts at the position given.
+    After(Members<'a>, usize),
+}
+
+impl<'a> Request<'a> {
+    fn read(payload: &'a [u8]) -> Result<Self, Rejection> {
+        let lazy = match json_scan::request_members(payload).map_err(invalid)? {
+            Some(members) => json_scan::trailing_settings(payload)
+                .map_err(invalid)?
+                .map(|settings| (members, settings)),
+            None => None,
+        };
+        let Some((mut members, settings)) = lazy else {
+            return Self::read_in_one_pass(payload);
+        };
+        let mut request = Request {
+            kind: None,
+            operation: None,
+            name: None,
+            namespace: None,
+            object: None,
+            old_object: OldObject::Found(None),
+            settings,
+        };
+        let (mut object, mut old_object, mut user_info_seen) = (None, None, false);
+        while let Some((member, start)) = members.next_key().map_err(invalid)? {
+            let slot = match member.as_ref() {
+                // policy-server serialises `name`, `namespace`, `operation` and `userInfo`
+                // before `object`: once they are read, the header is complete.
+                "object" if request.kind.is_some() && request.operation.is_some() && user_info_seen => {
+                    let object = members.value_at(start);
+                    request.object = Some(object).filter(|value| !value.is_null());
+                    request.old_object = OldObject::After(members, start);
+                    return Ok(request);
+                }
+                "userInfo" => {
+                    user_info_seen = true;
+                    members.value(start).map_err(invalid)?;
+                    continue;
+                }
+                "object" => &mut object,
+                "kind" => &mut request.kind,
+                "operation" => &mut request.operation,
+                "name" => &mut request.name,
+                "namespace" => &mut request.namespace,
+                "oldObject" => &mut old_object,
+                _ => {
+                    members.value(start).map_err(invalid)?;
+                    continue;
+                }
+            };
+            let value = members.value(start).map_err(invalid)?;
+            if slot.replace(value).is_some() {
+                return Err(invalid(format!("duplicate field `{member}`")));
+            }
+        }
+        request.object = object
+            .filter(|raw: &Raw<'_>| !raw.is_null())
+            .map(|raw| raw.value_at());
+        request.old_object = OldObject::Found(old_object.filter(|raw| !raw.is_null()));
+        Ok(request)
+    }
+
+    fn read_in_one_pass(payload: &'a [u8]) -> Result<Self, Rejection> {
+        let ([kind, operation, name, namespace, object, old_object], settings) =
+            json_scan::validate_payload(
+                payload,
+                [
+                    "kind",
+                    "operation",
+                    "name",
+                    "namespace",
+                    "object",
+                    "oldObject",
+                ],
+            )
+            .map_err(invalid)?;
+        Ok(Request {
+            kind,
+            operation,
+            name,
+            namespace,
+            object: object.map(|raw| raw.value_at()),
+            old_object: OldObject::Found(old_object),
+            settings,
+        })
+    }
+
+    /// `oldObject`, read past `object` when the header walk stopped there.
+    fn old_object(self) -> Result<Option<Raw<'a>>, Rejection> {
+        match self.old_object {
+            OldObject::Found(old) => Ok(old),
+            OldObject::After(mut members, object_start) => {
+                members.value(object_start).map_err(invalid)?;
+                let mut old = None;
+                while let Some((member, start)) = members.next_key().map_err(invalid)? {
+                    let value = members.value(start).map_err(invalid)?;
+                    if member == "oldObject" && old.replace(value).is_some() {
+                        return Err(invalid("duplicate field `oldObject`"));
+                    }
+                }
+                Ok(old.filter(|raw| !raw.is_null()))
+            }
+        }
+    }
+}
+
 /// Decides a validate payload: `Ok(())` accepts, `Err` says why the request is rejected.
 pub fn evaluate(payload: &[u8]) -> Result<(), Rejection> {
-    let ([kind, operation, name, namespace, object, old_object], settings) =
-        json_scan::validate_payload(
-            payload,
-            [
-                "kind",
-                "operation",
-                "name",
-                "namespace",
-                "object",
-                "oldObject",
-            ],
-        )
-        .map_err(invalid)?;
-    let [group, kind] = kind
+    let request = Request::read(payload)?;
+    let [group, kind] = request
+        .kind
         .ok_or_else(|| invalid("missing field `kind`"))?
         .pick(["group", "kind"])
         .map_err(|e| invalid(format!("kind: {e}")))?;
@@ -287,20 +440,23 @@ pub fn evaluate(payload: &[u8]) -> Result<(), Rejection> {
     let Some(shape) = Shape::of(&group, &kind) else {
         return Ok(());
     };
-    let operation = string(operation, "operation")
+    let operation = string(request.operation, "operation")
         .map_err(invalid)?
         .ok_or_else(|| invalid("missing field `operation`"))?;
     if !matches!(operation.as_str(), "CREATE" | "UPDATE") {
         return Ok(());
     }
-    let namespace = string(namespace, "namespace").map_err(invalid)?;
-    let name = match (namespace.as_deref(), string(name, "name").map_err(invalid)?) {
+    let namespace = string(request.namespace, "namespace").map_err(invalid)?;
+    let name = match (
+        namespace.as_deref(),
+        string(request.name, "name").map_err(invalid)?,
+    ) {
         (Some(ns), Some(name)) if !ns.is_empty() && !name.is_empty() => format!("{ns}/{name}"),
         (Some(ns), _) if !ns.is_empty() => format!("{ns}/(unnamed)"),
         (_, Some(name)) if !name.is_empty() => name,
         _ => "(unnamed)".to_string(),
     };
-    let object = object.ok_or_else(|| Rejection::MissingObject {
+    let object = request.object.ok_or_else(|| Rejection::MissingObject {
         kind: kind.clone(),
         name: name.clone(),
     })?;
@@ -312,7 +468,7 @@ pub fn evaluate(payload: &[u8]) -> Result<(), Rejection> {
         });
     }
     let mut rules = LazyRules {
-        settings,
+        settings: request.settings,
         rules: None,
     };
     let mut found =
@@ -329,9 +485,9 @@ pub fn evaluate(payload: &[u8]) -> Result<(), Rejection> {
     if operation == "UPDATE" {
         // A violation the stored object already had is not new: Pods admitted before the
         // policy must still be able to drop finalizers and terminate.
-        if let Some(Ok(existing)) =
-            old_object.map(|old| violations(shape, old, namespace.as_deref(), &mut rules))
-        {
+        if let Some(Ok(existing)) = request.old_object()?.map(|old| {
+            violations(shape, old.value_at(), namespace.as_deref(), &mut rules)
+        }) {
             found.retain(|v| {
                 !existing.iter().any(|e| {
                     paths::NormalPath::new(&e.host_path) == paths::NormalPath::new(&v.host_path)

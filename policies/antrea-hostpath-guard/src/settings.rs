@@ -135,6 +135,11 @@ impl From<Settings> for Rules {
 
 impl Rules {
     /// Whether a Pod running as `service_account` in `namespace` is exempt.
+    /// Whether some exemption names `namespace`: only then does a ServiceAccount matter.
+    pub fn exempts_namespace(&self, namespace: &str) -> bool {
+        self.exemptions.iter().any(|e| e.namespace == namespace)
+    }
+
     pub fn exempt(&self, namespace: &str, service_account: &str) -> bool {
         self.exemptions
             .iter()

@@ -181,20 +181,22 @@ fn malformed_objects_rejected(#[case] object: Value, #[case] message: &str) {
 }
 
 #[test]
-fn duplicate_volumes_member_is_rejected() {
-    // One `volumes` for this policy, another for the API server, is not an option.
-    let mut request = fixture("pod-hostpath-allowed-var-log.json");
-    request["object"] = json!({"spec": {"volumes": "PLACEHOLDER"}});
+fn duplicate_service_account_member_is_rejected() {
+    // One ServiceAccount for the exemption, another for the API server, is not an option.
+    // (Hosts never send a repeated member: policy-server and kwctl re-serialise the request
+    // from a parsed document. e2e-tests/hostile-input.bats checks what they keep.)
+    let mut request = fixture("pod-kube-system-other-service-account.json");
+    request["object"]["spec"]["serviceAccountName"] = json!("PLACEHOLDER");
     let text = serde_json::to_string(&json!({"request": request, "settings": {}}))
         .unwrap()
         .replace(
-            r#""volumes":"PLACEHOLDER""#,
-            r#""volumes":[],"volumes":[{"name":"h","hostPath":{"path":"/"}}]"#,
+            r#""serviceAccountName":"PLACEHOLDER""#,
+            r#""serviceAccountName":"antrea-agent","serviceAccountName":"web""#,
         );
     let error = evaluate(text.as_bytes()).unwrap_err().to_string();
     assert_eq!(
         error,
-        "Pod tenant-a/web-1 cannot be checked: spec: duplicate field `volumes`"
+        "Pod kube-system/web-1 cannot be checked: spec: duplicate field `serviceAccountName`"
     );
 }
 
