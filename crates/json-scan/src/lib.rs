@@ -402,42 +402,171 @@ pub fn validate_payload<'a, const M: usize>(
 }
 
 /// Iterator over the members of an object: `(name, value)`.
-/// A Kubewarden `validate` payload whose first member is `request`, as policy-server serialises
-/// it: the members of `request` in document order, to be read only as far as a decision needs.
-/// `None` when the payload has another shape, which [`validate_payload`] reads instead.
-pub fn request_members(payload: &[u8]) -> Result<Option<Members<'_>>, ScanError> {
-    let document = Raw::document(payload)?;
-    let mut members = document.members()?;
-    match members.next_key()? {
-        Some((name, start)) if name == "request" && document.0.get(start) == Some(&b'{') => {
-            Ok(Some(Members {
-                bytes: document.0,
-                at: start + 1,
-                done: false,
-            }))
-        }
-        _ => Ok(None),
-    }
-}
-
-/// The `settings` of a `validate` payload read backwards from its end, where policy-server puts
-/// them after the request: `Some(None)` when the last member is `request` (no settings),
-/// `None` when the payload has another shape.
+/// A Kubewarden `validate` payload as policy-server serialises it: `request` first and
+/// `settings`, if any, last. The request is read from both ends, so that its large members,
+/// `object` and `oldObject`, are read only by a policy that needs them.
 ///
 /// Reading backwards is sound for a valid document: outside strings, every quote seen from the
 /// end closes a string, and a quote is escaped exactly when an odd number of backslashes
 /// precedes it. The payload comes from policy-server, which serialised it from a parsed
-/// document, so the last member is the only one of that name.
-pub fn trailing_settings(payload: &[u8]) -> Result<Option<Option<Raw<'_>>>, ScanError> {
-    let document = Raw::document(payload)?;
-    if !document.is_object() {
-        return Err(ScanError::NotAnObject);
+/// document: it is valid JSON, and no member is repeated.
+#[derive(Debug, Clone, Copy)]
+pub struct ValidatePayload<'a> {
+    /// `settings`; `None` when absent or `null`.
+    pub settings: Option<Raw<'a>>,
+    bytes: &'a [u8],
+    /// Index of the request's opening brace.
+    request_start: usize,
+    /// Index of the request's closing brace.
+    request_end: usize,
+}
+
+/// The members of a request that a policy asked for, read without `object` and `oldObject`.
+#[derive(Debug, Clone)]
+pub struct Header<'a, const N: usize> {
+    /// The values asked for, in the order asked; `None` when absent or `null`.
+    pub members: Picked<'a, N>,
+    /// The request's members from the first of `object` and `oldObject` on, unread.
+    pub objects: Members<'a>,
+}
+
+fn is_object_member(name: &str) -> bool {
+    name == "object" || name == "oldObject"
+}
+
+impl<'a> ValidatePayload<'a> {
+    /// `None` when the payload has another shape, which [`validate_payload`] reads instead.
+    pub fn read(payload: &'a [u8]) -> Result<Option<Self>, ScanError> {
+        let document = Raw::document(payload)?;
+        let bytes = document.0;
+        let mut members = document.members()?;
+        let request_start = match members.next_key()? {
+            Some((name, start)) if name == "request" && bytes.get(start) == Some(&b'{') => start,
+            _ => return Ok(None),
+        };
+        let Some((name, value, before)) = member_before(bytes, bytes.len() - 1)? else {
+            return Ok(None);
+        };
+        let (settings, request_end) = match name.as_ref() {
+            "settings" => (
+                Some(value).filter(|raw| !raw.is_null()),
+                skip_whitespace_back(bytes, before).wrapping_sub(1),
+            ),
+            // The request is the last member too: it ends where its value ends.
+            "request" => (
+                None,
+                value.0.as_ptr() as usize - bytes.as_ptr() as usize + value.0.len() - 1,
+            ),
+            _ => return Ok(None),
+        };
+        if request_end <= request_start || bytes.get(request_end) != Some(&b'}') {
+            return Ok(None);
+        }
+        Ok(Some(ValidatePayload {
+            settings,
+            bytes,
+            request_start,
+            request_end,
+        }))
     }
-    Ok(match document.last_member()? {
-        Some((name, value)) if name == "settings" => Some(Some(value).filter(|v| !v.is_null())),
-        Some((name, _)) if name == "request" => Some(None),
-        _ => None,
-    })
+
+    /// The named members of the request. They are read from its start up to `object` or
+    /// `oldObject`, then from its end backwards, until `operation` and `userInfo` (which every
+    /// request has) are read: policy-server serialises the request's members either in the
+    /// order of its `AdmissionRequest` type (all of them before `object`) or sorted by name
+    /// (`object`, `oldObject`, then `operation` … `userInfo`), so a member not read by then is
+    /// absent. `None` when the request has another shape.
+    pub fn header<const N: usize>(
+        &self,
+        names: [&str; N],
+    ) -> Result<Option<Header<'a, N>>, ScanError> {
+        let bytes = self.bytes;
+        let mut found: Picked<'a, N> = [None; N];
+        let mut seen = [false; N];
+        let (mut operation, mut user_info) = (false, false);
+        let mut record = |name: &str, value: Raw<'a>| -> Result<(), ScanError> {
+            if let Some(index) = names.iter().position(|n| *n == name) {
+                if std::mem::replace(&mut seen[index], true) {
+                    return Err(ScanError::DuplicateKey(name.to_string()));
+                }
+                found[index] = Some(value).filter(|raw| !raw.is_null());
+            }
+            Ok(())
+        };
+        let mut members = Members {
+            bytes: &bytes[..=self.request_end],
+            at: self.request_start + 1,
+            done: false,
+        };
+        let objects = loop {
+            let before = members.clone();
+            let Some((name, start)) = members.next_key()? else {
+                break before;
+            };
+            if is_object_member(&name) {
+                break before;
+            }
+            let value = members.finish_value(start)?;
+            operation |= name == "operation";
+            user_info |= name == "userInfo";
+            record(&name, value)?;
+        };
+        let mut end = self.request_end;
+        while !(operation && user_info) {
+            let Some((name, value, before)) = member_before(&bytes[..=self.request_end], end)?
+            else {
+                break;
+            };
+            if before < objects.at || is_object_member(&name) {
+                return Ok(None);
+            }
+            operation |= name == "operation";
+            user_info |= name == "userInfo";
+            record(&name, value)?;
+            end = before;
+        }
+        if !(operation && user_info) {
+            return Ok(None);
+        }
+        Ok(Some(Header {
+            members: found,
+            objects,
+        }))
+    }
+}
+
+/// The member of an object that ends just before `end`, the index of the `,` or `}` that
+/// follows it, read backwards: its name, its value and the index of the `,` or `{` before it.
+/// `None` when the object has no member there.
+fn member_before(
+    bytes: &[u8],
+    end: usize,
+) -> Result<Option<(Cow<'_, str>, Raw<'_>, usize)>, ScanError> {
+    let value_end = skip_whitespace_back(bytes, end);
+    match bytes.get(value_end.wrapping_sub(1)) {
+        None => return Err(ScanError::Eof),
+        Some(b'{') => return Ok(None),
+        _ => {}
+    }
+    let value_start = value_start_back(bytes, value_end)?;
+    let colon = skip_whitespace_back(bytes, value_start);
+    if colon == 0 || bytes[colon - 1] != b':' {
+        return Err(ScanError::Invalid(colon.saturating_sub(1)));
+    }
+    let key_end = skip_whitespace_back(bytes, colon - 1);
+    if key_end == 0 || bytes[key_end - 1] != b'"' {
+        return Err(ScanError::Invalid(key_end.saturating_sub(1)));
+    }
+    let key_start = string_start_back(bytes, key_end)?;
+    let before = skip_whitespace_back(bytes, key_start);
+    if before == 0 || !matches!(bytes[before - 1], b',' | b'{') {
+        return Err(ScanError::Invalid(before.saturating_sub(1)));
+    }
+    Ok(Some((
+        key(bytes, key_start, key_end)?,
+        Raw(&bytes[value_start..value_end]),
+        before - 1,
+    )))
 }
 
 fn skip_whitespace_back(bytes: &[u8], mut end: usize) -> usize {
@@ -505,35 +634,13 @@ fn value_start_back(bytes: &[u8], end: usize) -> Result<usize, ScanError> {
 
 impl<'a> Raw<'a> {
     /// The last member of an object, read backwards from its closing brace: a member
-    /// serialised after large ones costs only its own bytes. See [`trailing_settings`] for why
+    /// serialised after large ones costs only its own bytes. See [`ValidatePayload`] for why
     /// reading backwards is sound.
     pub fn last_member(&self) -> Result<Option<(Cow<'a, str>, Raw<'a>)>, ScanError> {
         if !self.is_object() {
             return Err(ScanError::NotAnObject);
         }
-        let bytes = self.0;
-        let value_end = skip_whitespace_back(bytes, bytes.len() - 1);
-        if value_end <= 1 {
-            return Ok(None);
-        }
-        let value_start = value_start_back(bytes, value_end)?;
-        let colon = skip_whitespace_back(bytes, value_start);
-        if colon == 0 || bytes[colon - 1] != b':' {
-            return Err(ScanError::Invalid(colon.saturating_sub(1)));
-        }
-        let key_end = skip_whitespace_back(bytes, colon - 1);
-        if key_end == 0 || bytes[key_end - 1] != b'"' {
-            return Err(ScanError::Invalid(key_end.saturating_sub(1)));
-        }
-        let key_start = string_start_back(bytes, key_end)?;
-        let before = skip_whitespace_back(bytes, key_start);
-        if before == 0 || !matches!(bytes[before - 1], b',' | b'{') {
-            return Err(ScanError::Invalid(before.saturating_sub(1)));
-        }
-        Ok(Some((
-            key(bytes, key_start, key_end)?,
-            Raw(&bytes[value_start..value_end]),
-        )))
+        Ok(member_before(self.0, self.0.len() - 1)?.map(|(name, value, _)| (name, value)))
     }
 }
 
@@ -634,6 +741,89 @@ impl<'a> ValueAt<'a> {
     }
 }
 
+/// An object split into its members, in document order.
+#[derive(Debug, Clone)]
+pub struct Split<'a> {
+    /// The whole object.
+    pub raw: Raw<'a>,
+    /// Each member's name, the offset of that name's opening quote in `raw`, and its value.
+    pub members: Vec<(Cow<'a, str>, usize, Raw<'a>)>,
+}
+
+/// Splits the object at `start`; returns it and the index just past it. With `like`, a split of
+/// a similar object, members are taken from `like` as soon as the rest of this object is
+/// byte-identical to the rest of `like` from the same member on: an object compared with its
+/// previous version is then scanned only up to its last change.
+fn split_object<'a>(
+    bytes: &'a [u8],
+    start: usize,
+    like: Option<&Split<'a>>,
+) -> Result<(Split<'a>, usize), ScanError> {
+    if bytes.get(start) != Some(&b'{') {
+        return Err(ScanError::NotAnObject);
+    }
+    let mut inner = Members {
+        bytes,
+        at: start + 1,
+        done: false,
+    };
+    let mut split = Vec::new();
+    loop {
+        let name_at = skip_whitespace(bytes, inner.at);
+        if let Some(like) = like {
+            if let Some((_, like_at, _)) = like.members.get(split.len()) {
+                let rest = &like.raw.0[*like_at..];
+                if bytes.get(name_at..name_at + rest.len()) == Some(rest) {
+                    let shift = |raw: &Raw<'_>| {
+                        let offset = raw.0.as_ptr() as usize - like.raw.0.as_ptr() as usize;
+                        let at = name_at + offset - like_at;
+                        Raw(&bytes[at..at + raw.0.len()])
+                    };
+                    for (name, at, value) in &like.members[split.len()..] {
+                        split.push((name.clone(), name_at + at - like_at - start, shift(value)));
+                    }
+                    let end = name_at + rest.len();
+                    return Ok((
+                        Split {
+                            raw: Raw(&bytes[start..end]),
+                            members: split,
+                        },
+                        end,
+                    ));
+                }
+            }
+        }
+        let Some((name, value_start)) = inner.next_key()? else {
+            break;
+        };
+        let value = inner.finish_value(value_start)?;
+        split.push((name, name_at - start, value));
+    }
+    // `inner.at` is at the closing brace.
+    let end = inner.at + 1;
+    Ok((
+        Split {
+            raw: Raw(&bytes[start..end]),
+            members: split,
+        },
+        end,
+    ))
+}
+
+impl<'a> Raw<'a> {
+    /// The members of this object, in document order, with where each name starts.
+    pub fn split(&self) -> Result<Split<'a>, ScanError> {
+        split_object(self.0, 0, None).map(|(split, _)| split)
+    }
+
+    /// Like [`Raw::split`], taking members from `like` (a split of a similar object) where the
+    /// rest of this object is byte-identical to the rest of `like`.
+    pub fn split_like(&self, like: &Split<'a>) -> Result<Split<'a>, ScanError> {
+        split_object(self.0, 0, Some(like)).map(|(split, _)| split)
+    }
+}
+
+#[derive(Debug, Clone)]
 pub struct Members<'a> {
     bytes: &'a [u8],
     at: usize,
@@ -687,6 +877,23 @@ impl<'a> Members<'a> {
     /// The value of the member whose name [`Members::next_key`] just returned.
     pub fn value(&mut self, start: usize) -> Result<Raw<'a>, ScanError> {
         self.finish_value(start)
+    }
+
+    /// The value of the member whose name [`Members::next_key`] just returned, split into its
+    /// members as it is skipped (see [`Split`]); `like`, a split of a similar object, saves
+    /// scanning the part of this one that is byte-identical to it. `None` (with the walk moved
+    /// past the value) when the value is not an object.
+    pub fn split_value(
+        &mut self,
+        start: usize,
+        like: Option<&Split<'a>>,
+    ) -> Result<(Raw<'a>, Option<Split<'a>>), ScanError> {
+        if self.bytes.get(start) != Some(&b'{') {
+            return self.finish_value(start).map(|raw| (raw, None));
+        }
+        let (split, end) = split_object(self.bytes, start, like)?;
+        let raw = self.finish_value_at(start, end)?;
+        Ok((raw, Some(split)))
     }
 
     /// The value of the member whose name [`Members::next_key`] just returned, without

@@ -87,6 +87,25 @@ impl<'a> RawObject<'a> {
         Ok(RawObject(members))
     }
 
+    /// The members of a split object (see [`json_scan::Split`]).
+    pub fn from_split(split: json_scan::Split<'a>) -> Result<Self, CompareError> {
+        let mut members = BTreeMap::new();
+        for (key, _, value) in split.members {
+            if members.contains_key(&key) {
+                return Err(CompareError::DuplicateKey(key.into_owned()));
+            }
+            members.insert(key, value);
+        }
+        Ok(RawObject(members))
+    }
+
+    /// Splits two versions of an object: the old one is scanned only up to its last change.
+    pub fn parse_pair(old: Raw<'a>, new: Raw<'a>) -> Result<(Self, Self), CompareError> {
+        let new = new.split()?;
+        let old = old.split_like(&new)?;
+        Ok((RawObject::from_split(old)?, RawObject::from_split(new)?))
+    }
+
     /// A member, if present.
     pub fn get(&self, key: &str) -> Option<Raw<'a>> {
         self.0.get(key).copied()
@@ -142,7 +161,7 @@ pub fn raw_equal(old: Option<Raw<'_>>, new: Option<Raw<'_>>) -> Result<bool, Com
         return Ok(false);
     };
     if a.is_object() && b.is_object() {
-        let (a, b) = (RawObject::parse(a)?, RawObject::parse(b)?);
+        let (a, b) = RawObject::parse_pair(a, b)?;
         for key in a.0.keys().chain(b.0.keys()) {
             if !raw_equal(a.get(key), b.get(key))? {
                 return Ok(false);
@@ -194,13 +213,11 @@ pub fn raw_changed_fields(
         (false, false) => false,
     };
     if descend {
-        raw_changed_members(
-            &object_or_empty(old)?,
-            &object_or_empty(new)?,
-            path,
-            &[],
-            out,
-        )
+        let (old, new) = match (old, new) {
+            (Some(a), Some(b)) if a.is_object() && b.is_object() => RawObject::parse_pair(a, b)?,
+            _ => (object_or_empty(old)?, object_or_empty(new)?),
+        };
+        raw_changed_members(&old, &new, path, &[], out)
     } else {
         if !raw_equal(old, new)? {
             out.push(if path.is_empty() {

@@ -53,25 +53,80 @@ fn validate(payload: &[u8]) -> CallResult {
     }
 }
 
-/// The part of the validate payload the verdict needs, as raw JSON borrowed from the payload:
-/// requests from unrestricted subjects (every kubelet heartbeat) are decided in one pass over
-/// the payload, without building a tree or allocating.
+/// The part of the validate payload the verdict needs, as raw JSON borrowed from the payload.
 struct Request<'a> {
     kind: Option<Raw<'a>>,
     operation: Option<Raw<'a>>,
     user_info: Option<Raw<'a>>,
     name: Option<Raw<'a>>,
     namespace: Option<Raw<'a>>,
-    object: Option<Raw<'a>>,
-    old_object: Option<Raw<'a>>,
+    object: Option<Object<'a>>,
+    old_object: Option<Object<'a>>,
     settings: Option<Raw<'a>>,
+}
+
+/// `object` or `oldObject`, split into its members while it was read when it is an object.
+struct Object<'a> {
+    raw: Raw<'a>,
+    split: Option<json_scan::Split<'a>>,
 }
 
 fn invalid(error: impl std::fmt::Display) -> Rejection {
     Rejection::InvalidPayload(error.to_string())
 }
 
+const REQUEST_MEMBERS: [&str; 5] = ["kind", "operation", "userInfo", "name", "namespace"];
+
+/// Reads the payload once. Both objects are split into their members as they are read, and
+/// `oldObject` (after `object` in both of policy-server's orders) only up to its last change
+/// from `object`: a restricted update is mostly bytes that did not change.
 fn parse_payload(payload: &[u8]) -> Result<Request<'_>, Rejection> {
+    let header = match json_scan::ValidatePayload::read(payload).map_err(invalid)? {
+        Some(validate) => validate
+            .header(REQUEST_MEMBERS)
+            .map_err(invalid)?
+            .map(|header| (validate.settings, header)),
+        None => None,
+    };
+    let Some((settings, header)) = header else {
+        return parse_payload_in_one_pass(payload);
+    };
+    let [kind, operation, user_info, name, namespace] = header.members;
+    let mut request = Request {
+        kind,
+        operation,
+        user_info,
+        name,
+        namespace,
+        object: None,
+        old_object: None,
+        settings,
+    };
+    let mut members = header.objects;
+    while let Some((member, start)) = members.next_key().map_err(invalid)? {
+        let (slot, like) = match member.as_ref() {
+            "object" => (&mut request.object, None),
+            "oldObject" => (
+                &mut request.old_object,
+                request.object.as_ref().and_then(|o| o.split.as_ref()),
+            ),
+            // The members after the objects were read from the end.
+            _ => break,
+        };
+        let (raw, split) = members.split_value(start, like).map_err(invalid)?;
+        if slot.replace(Object { raw, split }).is_some() {
+            return Err(invalid(format!("duplicate field `{member}`")));
+        }
+    }
+    for object in [&mut request.object, &mut request.old_object] {
+        if object.as_ref().is_some_and(|o| o.raw.is_null()) {
+            *object = None;
+        }
+    }
+    Ok(request)
+}
+
+fn parse_payload_in_one_pass(payload: &[u8]) -> Result<Request<'_>, Rejection> {
     let ([kind, operation, user_info, name, namespace, object, old_object], settings) =
         json_scan::validate_payload(
             payload,
@@ -86,14 +141,17 @@ fn parse_payload(payload: &[u8]) -> Result<Request<'_>, Rejection> {
             ],
         )
         .map_err(invalid)?;
+    fn unsplit(raw: Raw<'_>) -> Object<'_> {
+        Object { raw, split: None }
+    }
     Ok(Request {
         kind,
         operation,
         user_info,
         name,
         namespace,
-        object,
-        old_object,
+        object: object.map(unsplit),
+        old_object: old_object.map(unsplit),
         settings,
     })
 }
@@ -132,34 +190,19 @@ fn restricts(settings: Option<Raw<'_>>, username: &str) -> Result<bool, Rejectio
     Ok(false)
 }
 
-/// Whether the request is accepted on what precedes its objects: policy-server serialises
-/// `kind`, `operation` and `userInfo` before `object` and `oldObject`, and the settings last.
-/// Every kubelet heartbeat is decided here without reading either object. `false` means "read
-/// everything": a restricted subject, or a payload of another shape, which [`evaluate`] then
-/// reads in full and rejects if malformed (a restricted subject's request always is read in full).
+/// Whether the request is accepted without reading its objects: `kind`, `operation`,
+/// `userInfo` and the settings decide it for every subject the settings do not restrict, so
+/// every kubelet heartbeat is decided without reading either copy of the Pod. `false` means
+/// "read everything": a restricted subject, or a payload of another shape, which [`evaluate`]
+/// then reads in full and rejects if malformed.
 fn accepted_from_header(payload: &[u8]) -> bool {
-    let Ok(Some(mut members)) = json_scan::request_members(payload) else {
+    let Ok(Some(payload)) = json_scan::ValidatePayload::read(payload) else {
         return false;
     };
-    let (mut kind, mut operation, mut user_info) = (None, None, None);
-    while kind.is_none() || operation.is_none() || user_info.is_none() {
-        let Ok(Some((name, start))) = members.next_key() else {
-            return false;
-        };
-        let Ok(value) = members.value(start) else {
-            return false;
-        };
-        let slot = match name.as_ref() {
-            "kind" => &mut kind,
-            "operation" => &mut operation,
-            "userInfo" => &mut user_info,
-            _ => continue,
-        };
-        if slot.replace(value).is_some() {
-            return false;
-        }
-    }
-    let (Some(kind), Some(operation), Some(user_info)) = (kind, operation, user_info) else {
+    let Ok(Some(header)) = payload.header(["kind", "operation", "userInfo"]) else {
+        return false;
+    };
+    let [Some(kind), Some(operation), Some(user_info)] = header.members else {
         return false;
     };
     let Ok([group, kind_name]) = kind.pick(["group", "kind"]) else {
@@ -187,10 +230,7 @@ fn accepted_from_header(payload: &[u8]) -> bool {
     let Some(username) = username else {
         return true;
     };
-    let Ok(Some(settings)) = json_scan::trailing_settings(payload) else {
-        return false;
-    };
-    matches!(restricts(settings, &username), Ok(false))
+    matches!(restricts(payload.settings, &username), Ok(false))
 }
 
 /// Decides a validate payload: `Ok(())` accepts, `Err` says why the request is rejected.
@@ -259,8 +299,8 @@ struct RestrictedUpdate<'r> {
 impl<'r> RestrictedUpdate<'r> {
     fn parse(
         target: &'r Target<'r>,
-        object: Option<Raw<'r>>,
-        old_object: Option<Raw<'r>>,
+        object: Option<Object<'r>>,
+        old_object: Option<Object<'r>>,
     ) -> Result<Self, Rejection> {
         let (subject, kind) = (target.subject, target.kind);
         let fallback_name = match (&target.namespace, &target.name) {
@@ -276,15 +316,19 @@ impl<'r> RestrictedUpdate<'r> {
             reason,
         };
         let parse =
-            |raw: Option<Raw<'r>>, field: &'static str| -> Result<RawObject<'r>, Rejection> {
-                let raw = raw.ok_or_else(|| Rejection::MissingObject {
+            |object: Option<Object<'r>>, field: &'static str| -> Result<RawObject<'r>, Rejection> {
+                let Object { raw, split } = object.ok_or_else(|| Rejection::MissingObject {
                     subject: subject.to_string(),
                     kind: kind.to_string(),
                     name: fallback_name.clone(),
                     field,
                 })?;
                 if raw.is_object() {
-                    RawObject::parse(raw).map_err(|e| malformed(field, e.to_string()))
+                    match split {
+                        Some(split) => RawObject::from_split(split),
+                        None => RawObject::parse(raw),
+                    }
+                    .map_err(|e| malformed(field, e.to_string()))
                 } else {
                     let value: Value = raw.parse().unwrap_or(Value::Null);
                     Err(malformed(field, format!("found {}", json_type(&value))))
@@ -292,12 +336,17 @@ impl<'r> RestrictedUpdate<'r> {
             };
         let old = parse(old_object, "oldObject")?;
         let new = parse(object, "object")?;
-        let old_metadata = old
-            .object("metadata")
-            .map_err(|e| malformed("oldObject", format!("metadata: {e}")))?;
-        let new_metadata = new
-            .object("metadata")
-            .map_err(|e| malformed("object", format!("metadata: {e}")))?;
+        let (old_metadata, new_metadata) = match (old.get("metadata"), new.get("metadata")) {
+            (Some(a), Some(b)) if a.is_object() && b.is_object() => {
+                RawObject::parse_pair(a, b).map_err(|e| malformed("object", format!("metadata: {e}")))?
+            }
+            _ => (
+                old.object("metadata")
+                    .map_err(|e| malformed("oldObject", format!("metadata: {e}")))?,
+                new.object("metadata")
+                    .map_err(|e| malformed("object", format!("metadata: {e}")))?,
+            ),
+        };
         let name = match (
             old_metadata.string("namespace"),
             old_metadata.string("name"),

@@ -322,59 +322,53 @@ enum OldObject<'a> {
 
 impl<'a> Request<'a> {
     fn read(payload: &'a [u8]) -> Result<Self, Rejection> {
-        let lazy = match json_scan::request_members(payload).map_err(invalid)? {
-            Some(members) => json_scan::trailing_settings(payload)
-                .map_err(invalid)?
-                .map(|settings| (members, settings)),
-            None => None,
-        };
-        let Some((mut members, settings)) = lazy else {
+        let Some(validate) = json_scan::ValidatePayload::read(payload).map_err(invalid)? else {
             return Self::read_in_one_pass(payload);
         };
+        let Some(header) = validate
+            .header(["kind", "operation", "name", "namespace"])
+            .map_err(invalid)?
+        else {
+            return Self::read_in_one_pass(payload);
+        };
+        let [kind, operation, name, namespace] = header.members;
         let mut request = Request {
-            kind: None,
-            operation: None,
-            name: None,
-            namespace: None,
+            kind,
+            operation,
+            name,
+            namespace,
             object: None,
             old_object: OldObject::Found(None),
-            settings,
+            settings: validate.settings,
         };
-        let (mut object, mut old_object, mut user_info_seen) = (None, None, false);
+        let mut members = header.objects;
+        let mut old_object = None;
         while let Some((member, start)) = members.next_key().map_err(invalid)? {
-            let slot = match member.as_ref() {
-                // policy-server serialises `name`, `namespace`, `operation` and `userInfo`
-                // before `object`: once they are read, the header is complete.
-                "object" if request.kind.is_some() && request.operation.is_some() && user_info_seen => {
+            match member.as_ref() {
+                "object" if request.object.is_none() => {
                     let object = members.value_at(start);
-                    request.object = Some(object).filter(|value| !value.is_null());
-                    request.old_object = OldObject::After(members, start);
-                    return Ok(request);
-                }
-                "userInfo" => {
-                    user_info_seen = true;
+                    if !object.is_null() {
+                        request.object = Some(object);
+                    }
+                    if old_object.is_none() {
+                        // `oldObject` is read only if a violation needs comparing.
+                        request.old_object = OldObject::After(members, start);
+                        return Ok(request);
+                    }
                     members.value(start).map_err(invalid)?;
-                    continue;
                 }
-                "object" => &mut object,
-                "kind" => &mut request.kind,
-                "operation" => &mut request.operation,
-                "name" => &mut request.name,
-                "namespace" => &mut request.namespace,
-                "oldObject" => &mut old_object,
+                "oldObject" if old_object.is_none() => {
+                    old_object = Some(members.value(start).map_err(invalid)?);
+                }
+                "object" | "oldObject" => {
+                    return Err(invalid(format!("duplicate field `{member}`")));
+                }
                 _ => {
-                    members.value(start).map_err(invalid)?;
-                    continue;
+                    // Read from the end already.
+                    break;
                 }
-            };
-            let value = members.value(start).map_err(invalid)?;
-            if slot.replace(value).is_some() {
-                return Err(invalid(format!("duplicate field `{member}`")));
             }
         }
-        request.object = object
-            .filter(|raw: &Raw<'_>| !raw.is_null())
-            .map(|raw| raw.value_at());
         request.old_object = OldObject::Found(old_object.filter(|raw| !raw.is_null()));
         Ok(request)
     }
