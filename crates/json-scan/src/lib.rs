@@ -125,6 +125,116 @@ fn classify(block: &[u8; 16]) -> Classes {
     classes
 }
 
+/// Where a bracket-matching scan is: how deep, and whether inside a string.
+struct ScanState {
+    depth: usize,
+    in_string: bool,
+}
+
+impl ScanState {
+    fn open(&mut self) -> Result<(), ScanError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(ScanError::TooDeep);
+        }
+        Ok(())
+    }
+
+    /// Closes a bracket; `true` when that closes the value scanned.
+    fn close(&mut self) -> bool {
+        self.depth -= 1;
+        self.depth == 0
+    }
+
+    /// Reads `bytes[*at..end]` one byte at a time (going on past `end` to finish an escape);
+    /// `Some(index just past the value)` when the value ends there.
+    fn forward_bytes(
+        &mut self,
+        bytes: &[u8],
+        at: &mut usize,
+        end: usize,
+    ) -> Result<Option<usize>, ScanError> {
+        while *at < end {
+            let byte = bytes[*at];
+            if self.in_string {
+                match byte {
+                    b'\\' => *at += 1,
+                    b'"' => self.in_string = false,
+                    _ => {}
+                }
+            } else {
+                match byte {
+                    b'"' => self.in_string = true,
+                    b'{' | b'[' => self.open()?,
+                    b'}' | b']' if self.close() => return Ok(Some(*at + 1)),
+                    _ => {}
+                }
+            }
+            *at += 1;
+        }
+        Ok(None)
+    }
+
+    /// Reads `bytes[start..*at]` backwards one byte at a time; `Some(index of the opening
+    /// bracket)` when the value starts there.
+    fn backward_bytes(
+        &mut self,
+        bytes: &[u8],
+        at: &mut usize,
+        start: usize,
+    ) -> Result<Option<usize>, ScanError> {
+        while *at > start {
+            *at -= 1;
+            let byte = bytes[*at];
+            if self.in_string {
+                if byte == b'"' && backslashes_before(bytes, *at) % 2 == 0 {
+                    self.in_string = false;
+                }
+            } else {
+                match byte {
+                    b'"' => self.in_string = true,
+                    b'}' | b']' => self.open()?,
+                    b'{' | b'[' if self.close() => return Ok(Some(*at)),
+                    _ => {}
+                }
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// How many backslashes immediately precede `bytes[at]`.
+fn backslashes_before(bytes: &[u8], at: usize) -> usize {
+    bytes[..at]
+        .iter()
+        .rev()
+        .take_while(|byte| **byte == b'\\')
+        .count()
+}
+
+/// The bytes of a block inside strings, from its quotes: a prefix XOR (going forwards) or a
+/// suffix XOR (going backwards) marks the bytes after an odd number of quotes. `in_string` is
+/// the state where the scan enters the block, and becomes the state where it leaves it.
+fn inside_strings(quotes: u16, forwards: bool, in_string: &mut bool) -> u16 {
+    let mut inside = quotes;
+    if forwards {
+        inside ^= inside << 1;
+        inside ^= inside << 2;
+        inside ^= inside << 4;
+        inside ^= inside << 8;
+    } else {
+        inside ^= inside >> 1;
+        inside ^= inside >> 2;
+        inside ^= inside >> 4;
+        inside ^= inside >> 8;
+    }
+    if *in_string {
+        inside = !inside;
+    }
+    *in_string = inside & if forwards { 0x8000 } else { 0x0001 } != 0;
+    inside
+}
+
 /// Index just past the object or array whose opening bracket is at `at`.
 ///
 /// Sixteen bytes at a time, without a branch per string: the quotes of a block give, by a
@@ -132,103 +242,78 @@ fn classify(block: &[u8; 16]) -> Classes {
 /// followed, one by one. A block with a backslash is read byte by byte (escapes are rare in
 /// Kubernetes objects).
 fn skip_container(bytes: &[u8], at: usize) -> Result<usize, ScanError> {
-    let mut depth = 0usize;
-    let mut in_string = false;
+    let mut state = ScanState {
+        depth: 0,
+        in_string: false,
+    };
     let mut at = at;
     while let Some(block) = bytes.get(at..at + 16) {
-        let block: &[u8; 16] = block.try_into().expect("sixteen bytes");
-        let classes = classify(block);
+        let classes = classify(block.try_into().expect("sixteen bytes"));
         if classes.backslashes != 0 {
-            // Byte by byte to the end of the block (or just past an escape that crosses it).
-            let end = at + 16;
-            while at < end {
-                let byte = bytes[at];
-                if in_string {
-                    match byte {
-                        b'\\' => at += 1,
-                        b'"' => in_string = false,
-                        _ => {}
-                    }
-                } else {
-                    match byte {
-                        b'"' => in_string = true,
-                        b'{' | b'[' => {
-                            depth += 1;
-                            if depth > MAX_DEPTH {
-                                return Err(ScanError::TooDeep);
-                            }
-                        }
-                        b'}' | b']' => {
-                            depth -= 1;
-                            if depth == 0 {
-                                return Ok(at + 1);
-                            }
-                        }
-                        _ => {}
-                    }
-                }
-                at += 1;
+            let block_end = at + 16;
+            if let Some(end) = state.forward_bytes(bytes, &mut at, block_end)? {
+                return Ok(end);
             }
             continue;
         }
-        let mut inside = classes.quotes;
-        inside ^= inside << 1;
-        inside ^= inside << 2;
-        inside ^= inside << 4;
-        inside ^= inside << 8;
-        if in_string {
-            inside = !inside;
-        }
-        in_string = inside & 0x8000 != 0;
-        let opens = classes.opens & !inside;
+        let inside = inside_strings(classes.quotes, true, &mut state.in_string);
         let closes = classes.closes & !inside;
-        let mut brackets = opens | closes;
+        let mut brackets = (classes.opens & !inside) | closes;
         while brackets != 0 {
             let bit = brackets & brackets.wrapping_neg();
-            if closes & bit != 0 {
-                depth -= 1;
-                if depth == 0 {
-                    return Ok(at + bit.trailing_zeros() as usize + 1);
-                }
-            } else {
-                depth += 1;
-                if depth > MAX_DEPTH {
-                    return Err(ScanError::TooDeep);
-                }
+            if closes & bit == 0 {
+                state.open()?;
+            } else if state.close() {
+                return Ok(at + bit.trailing_zeros() as usize + 1);
             }
             brackets ^= bit;
         }
         at += 16;
     }
-    // The last bytes.
-    while let Some(&byte) = bytes.get(at) {
-        if in_string {
-            match byte {
-                b'\\' => at += 1,
-                b'"' => in_string = false,
-                _ => {}
-            }
-        } else {
-            match byte {
-                b'"' => in_string = true,
-                b'{' | b'[' => {
-                    depth += 1;
-                    if depth > MAX_DEPTH {
-                        return Err(ScanError::TooDeep);
-                    }
-                }
-                b'}' | b']' => {
-                    depth -= 1;
-                    if depth == 0 {
-                        return Ok(at + 1);
-                    }
-                }
-                _ => {}
-            }
-        }
-        at += 1;
+    match state.forward_bytes(bytes, &mut at, bytes.len())? {
+        Some(end) => Ok(end),
+        None => Err(ScanError::Eof),
     }
-    Err(ScanError::Eof)
+}
+
+/// Index of the opening bracket of the object or array whose closing bracket is
+/// `bytes[end - 1]`: [`skip_container`] backwards.
+fn container_start_back(bytes: &[u8], end: usize) -> Result<usize, ScanError> {
+    let mut state = ScanState {
+        depth: 0,
+        in_string: false,
+    };
+    let mut at = end;
+    while at >= 16 {
+        let start = at - 16;
+        let classes = classify(bytes[start..at].try_into().expect("sixteen bytes"));
+        // A quote first in the block may be escaped by a backslash before it.
+        let escaped_edge = classes.quotes & 1 != 0 && start > 0 && bytes[start - 1] == b'\\';
+        if classes.backslashes != 0 || escaped_edge {
+            if let Some(open) = state.backward_bytes(bytes, &mut at, start)? {
+                return Ok(open);
+            }
+            continue;
+        }
+        let inside = inside_strings(classes.quotes, false, &mut state.in_string);
+        let opens = classes.opens & !inside;
+        let mut brackets = opens | (classes.closes & !inside);
+        while brackets != 0 {
+            let index = 15 - brackets.leading_zeros();
+            let bit = 1u16 << index;
+            if opens & bit == 0 {
+                state.open()?;
+            } else if state.close() {
+                return Ok(start + index as usize);
+            }
+            brackets ^= bit;
+        }
+        at = start;
+    }
+    match state.backward_bytes(bytes, &mut at, 0)? {
+        Some(open) => Ok(open),
+        None => Err(ScanError::Invalid(0)),
+    }
 }
 
 /// Index just past the value that starts at `at` (after whitespace).
@@ -701,12 +786,9 @@ fn skip_whitespace_back(bytes: &[u8], mut end: usize) -> usize {
 /// Where the string that ends just before `end` (its closing quote is `bytes[end - 1]`) starts.
 fn string_start_back(bytes: &[u8], end: usize) -> Result<usize, ScanError> {
     let mut search = end - 1;
-    while let Some(quote) = memchr::memrchr(b'"', &bytes[..search]) {
-        let backslashes = bytes[..quote]
-            .iter()
-            .rev()
-            .take_while(|b| **b == b'\\')
-            .count();
+    // Strings are short: a plain loop beats memrchr's setup.
+    while let Some(quote) = bytes[..search].iter().rposition(|byte| *byte == b'"') {
+        let backslashes = backslashes_before(bytes, quote);
         if backslashes % 2 == 0 {
             return Ok(quote);
         }
@@ -720,25 +802,7 @@ fn value_start_back(bytes: &[u8], end: usize) -> Result<usize, ScanError> {
     match bytes.get(end.wrapping_sub(1)) {
         None => Err(ScanError::Eof),
         Some(b'"') => string_start_back(bytes, end),
-        Some(b'}' | b']') => {
-            let mut depth = 0usize;
-            let mut at = end;
-            while at > 0 {
-                at -= 1;
-                match bytes[at] {
-                    b'"' => at = string_start_back(bytes, at + 1)?,
-                    b'}' | b']' => depth += 1,
-                    b'{' | b'[' => {
-                        depth -= 1;
-                        if depth == 0 {
-                            return Ok(at);
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            Err(ScanError::Invalid(0))
-        }
+        Some(b'}' | b']') => container_start_back(bytes, end),
         Some(_) => {
             let mut start = end;
             while start > 0
@@ -954,7 +1018,11 @@ pub struct Members<'a> {
 
 fn key(bytes: &[u8], start: usize, end: usize) -> Result<Cow<'_, str>, ScanError> {
     let inner = &bytes[start + 1..end - 1];
-    // Member names are short: a plain loop beats memchr's setup.
+    // Member names are short ASCII words: one plain loop beats memchr's and from_utf8's setup.
+    if inner.iter().all(|byte| byte.is_ascii() && *byte != b'\\') {
+        // SAFETY: every byte is ASCII, so the bytes are UTF-8.
+        return Ok(Cow::Borrowed(unsafe { std::str::from_utf8_unchecked(inner) }));
+    }
     if inner.contains(&b'\\') {
         serde_json::from_slice::<String>(&bytes[start..end])
             .map(Cow::Owned)
@@ -1339,6 +1407,19 @@ mod properties {
             let raw = Raw::document(&text).unwrap();
             let forwards: Vec<_> = raw.members().unwrap().map(|m| m.unwrap()).collect();
             prop_assert_eq!(raw.last_member().unwrap(), forwards.last().cloned());
+        }
+
+        #[test]
+        fn containers_are_matched_both_ways(value in json_value(), text in "(\\PC|[\"\\\\{}\\[\\]]){0,40}", pretty in any::<bool>()) {
+            // A container after and before other members, with strings that cross the blocks.
+            let container = Value::from(vec![Value::from(text.clone()), value, Value::from(text)]);
+            let container = if pretty { serde_json::to_string_pretty(&container) } else { serde_json::to_string(&container) }.unwrap();
+            let prefix = format!(r#"{{"{}":"#, "\\\"".repeat(container.len() % 7));
+            let document = format!("{prefix}{container},\"next\":[]}}");
+            let bytes = document.as_bytes();
+            let end = prefix.len() + container.len();
+            prop_assert_eq!(skip_value(bytes, prefix.len()).unwrap(), end);
+            prop_assert_eq!(container_start_back(bytes, end).unwrap(), prefix.len());
         }
 
         #[test]
