@@ -635,6 +635,8 @@ pub struct Header<'a, const N: usize> {
     pub members: Picked<'a, N>,
     /// The request's members from the first of `object` and `oldObject` on, unread.
     pub objects: Members<'a>,
+    operation_seen: bool,
+    user_info_seen: bool,
 }
 
 fn is_object_member(name: &str) -> bool {
@@ -687,21 +689,44 @@ impl<'a> ValidatePayload<'a> {
         &self,
         names: [&str; N],
     ) -> Result<Option<Header<'a, N>>, ScanError> {
-        let bytes = self.bytes;
+        let (mut header, mut seen) = self.front(names)?;
+        let (mut operation, mut user_info) = (header.operation_seen, header.user_info_seen);
+        let bytes = &self.bytes[..=self.request_end];
+        let mut end = self.request_end;
+        while !(operation && user_info) {
+            let Some((name, value, before)) = member_before(bytes, end)? else {
+                break;
+            };
+            if before < header.objects.at || is_object_member(&name) {
+                return Ok(None);
+            }
+            operation |= name == "operation";
+            user_info |= name == "userInfo";
+            record(names, &mut header.members, &mut seen, &name, value)?;
+            end = before;
+        }
+        if !(operation && user_info) {
+            return Ok(None);
+        }
+        Ok(Some(header))
+    }
+
+    /// The named members of the request that precede `object` and `oldObject`, read from its
+    /// start: `kind`, `name` and `namespace` do in both of policy-server's orders (see
+    /// [`ValidatePayload::header`]).
+    pub fn leading<const N: usize>(&self, names: [&str; N]) -> Result<Header<'a, N>, ScanError> {
+        self.front(names).map(|(header, _)| header)
+    }
+
+    fn front<const N: usize>(
+        &self,
+        names: [&str; N],
+    ) -> Result<(Header<'a, N>, [bool; N]), ScanError> {
         let mut found: Picked<'a, N> = [None; N];
         let mut seen = [false; N];
-        let (mut operation, mut user_info) = (false, false);
-        let mut record = |name: &str, value: Raw<'a>| -> Result<(), ScanError> {
-            if let Some(index) = names.iter().position(|n| *n == name) {
-                if std::mem::replace(&mut seen[index], true) {
-                    return Err(ScanError::DuplicateKey(name.to_string()));
-                }
-                found[index] = Some(value).filter(|raw| !raw.is_null());
-            }
-            Ok(())
-        };
+        let (mut operation_seen, mut user_info_seen) = (false, false);
         let mut members = Members {
-            bytes: &bytes[..=self.request_end],
+            bytes: &self.bytes[..=self.request_end],
             at: self.request_start + 1,
             done: false,
         };
@@ -714,32 +739,37 @@ impl<'a> ValidatePayload<'a> {
                 break before;
             }
             let value = members.finish_value(start)?;
-            operation |= name == "operation";
-            user_info |= name == "userInfo";
-            record(&name, value)?;
+            operation_seen |= name == "operation";
+            user_info_seen |= name == "userInfo";
+            record(names, &mut found, &mut seen, &name, value)?;
         };
-        let mut end = self.request_end;
-        while !(operation && user_info) {
-            let Some((name, value, before)) = member_before(&bytes[..=self.request_end], end)?
-            else {
-                break;
-            };
-            if before < objects.at || is_object_member(&name) {
-                return Ok(None);
-            }
-            operation |= name == "operation";
-            user_info |= name == "userInfo";
-            record(&name, value)?;
-            end = before;
-        }
-        if !(operation && user_info) {
-            return Ok(None);
-        }
-        Ok(Some(Header {
-            members: found,
-            objects,
-        }))
+        Ok((
+            Header {
+                members: found,
+                objects,
+                operation_seen,
+                user_info_seen,
+            },
+            seen,
+        ))
     }
+}
+
+/// Keeps `value` if `name` is one of `names`; a name seen twice is an error.
+fn record<'a, const N: usize>(
+    names: [&str; N],
+    found: &mut Picked<'a, N>,
+    seen: &mut [bool; N],
+    name: &str,
+    value: Raw<'a>,
+) -> Result<(), ScanError> {
+    if let Some(index) = names.iter().position(|n| *n == name) {
+        if std::mem::replace(&mut seen[index], true) {
+            return Err(ScanError::DuplicateKey(name.to_string()));
+        }
+        found[index] = Some(value).filter(|raw| !raw.is_null());
+    }
+    Ok(())
 }
 
 /// The member of an object that ends just before `end`, the index of the `,` or `}` that

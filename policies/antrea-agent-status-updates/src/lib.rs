@@ -492,12 +492,12 @@ impl<'r> RestrictedUpdate<'r> {
             }
             return Ok(());
         }
-        // Only `nodeName` is read: splitting the whole pod spec into members would cost a map.
+        // Only the pod spec's members up to `nodeName` are read.
         let pod_node = self
             .old
             .get("spec")
-            .and_then(|spec| spec.pick(["nodeName"]).ok())
-            .and_then(|[node]| node?.parse::<String>().ok());
+            .and_then(|spec| spec.value_at().follow(&["nodeName"]).ok()?)
+            .and_then(|node| node.raw().ok()?.parse::<String>().ok());
         match pod_node {
             Some(node) if node == bound_node => Ok(()),
             Some(node) if !node.is_empty() => Err(Rejection::PodOnOtherNode {

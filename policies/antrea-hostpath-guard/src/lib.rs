@@ -68,6 +68,15 @@ impl Shape {
         }
     }
 
+    /// The pod spec's path as messages spell it.
+    fn pod_spec_name(self) -> &'static str {
+        match self {
+            Shape::Pod | Shape::PersistentVolume => "spec",
+            Shape::Workload => "spec.template.spec",
+            Shape::CronJob => "spec.jobTemplate.spec.template.spec",
+        }
+    }
+
     /// Where the pod spec sits in the object.
     fn pod_spec_path(self) -> &'static [&'static str] {
         match self {
@@ -125,10 +134,9 @@ impl LazyRules<'_> {
     }
 }
 
-fn string(raw: Option<Raw<'_>>, field: &str) -> Result<Option<String>, String> {
+fn string<'a>(raw: Option<Raw<'a>>, field: &str) -> Result<Option<Cow<'a, str>>, String> {
     raw.map(|raw| {
         raw.as_str()
-            .map(Cow::into_owned)
             .ok_or_else(|| format!("{field}: expected a string"))
     })
     .transpose()
@@ -145,11 +153,11 @@ fn violations(
     rules: &mut LazyRules<'_>,
 ) -> Result<Vec<Violation>, String> {
     let spec_path = shape.pod_spec_path();
-    let spec_name = spec_path.join(".");
+    let spec_name = shape.pod_spec_name();
     if let Shape::PersistentVolume = shape {
         let Some([host_path, local]) = object
             .pick_path(spec_path, ["hostPath", "local"])
-            .map_err(|e| field_error(&spec_name, e))?
+            .map_err(|e| field_error(spec_name, e))?
         else {
             return Ok(Vec::new());
         };
@@ -187,42 +195,42 @@ fn violations(
     }
     let Some(spec) = object
         .follow(spec_path)
-        .map_err(|e| field_error(&spec_name, e))?
+        .map_err(|e| field_error(spec_name, e))?
     else {
         return Ok(Vec::new());
     };
     let mut members = spec
         .members()
-        .map_err(|e| field_error(&spec_name, e))?;
-    let volumes_name = format!("{spec_name}.volumes");
+        .map_err(|e| field_error(spec_name, e))?;
+    let volumes_name = || format!("{spec_name}.volumes");
     let (mut volumes_seen, mut service_account_name, mut service_account) = (false, None, None);
     let mut host_paths: Vec<(usize, Option<Raw<'_>>, Raw<'_>)> = Vec::new();
     // Some once the ServiceAccount can matter: only then is the rest of the spec read.
     let mut namespace_exempt: Option<(String, bool)> = None;
     while let Some((name, start)) = members
         .next_key()
-        .map_err(|e| field_error(&spec_name, e))?
+        .map_err(|e| field_error(spec_name, e))?
     {
         let value = members
             .value(start)
-            .map_err(|e| field_error(&spec_name, e))?;
+            .map_err(|e| field_error(spec_name, e))?;
         let slot = match name.as_ref() {
             "serviceAccountName" => &mut service_account_name,
             "serviceAccount" => &mut service_account,
             "volumes" => {
                 if std::mem::replace(&mut volumes_seen, true) {
-                    return Err(field_error(&spec_name, "duplicate field `volumes`"));
+                    return Err(field_error(spec_name, "duplicate field `volumes`"));
                 }
                 if value.is_null() {
                     continue;
                 }
                 let elements = value
                     .elements()
-                    .map_err(|_| field_error(&volumes_name, "expected a list of volumes"))?;
+                    .map_err(|_| field_error(&volumes_name(), "expected a list of volumes"))?;
                 for (index, volume) in elements.into_iter().enumerate() {
                     let [name, host_path] = volume
                         .pick(["name", "hostPath"])
-                        .map_err(|e| field_error(&format!("{volumes_name}[{index}]"), e))?;
+                        .map_err(|e| field_error(&format!("{}[{index}]", volumes_name()), e))?;
                     if let Some(host_path) = host_path {
                         host_paths.push((index, name, host_path));
                     }
@@ -250,7 +258,7 @@ fn violations(
             _ => continue,
         };
         if slot.replace(value).is_some() {
-            return Err(field_error(&spec_name, format!("duplicate field `{name}`")));
+            return Err(field_error(spec_name, format!("duplicate field `{name}`")));
         }
     }
     let Some((namespace, exemptable)) = namespace_exempt else {
@@ -271,7 +279,7 @@ fn violations(
         .into_iter()
         .flatten()
         .find(|sa| !sa.is_empty())
-        .unwrap_or_else(|| "default".to_string());
+        .unwrap_or(Cow::Borrowed("default"));
         if rules.exempt(&namespace, &service_account) {
             return Ok(Vec::new());
         }
@@ -280,12 +288,13 @@ fn violations(
     for (index, name, host_path) in host_paths {
         let source: HostPathVolumeSource = host_path
             .parse()
-            .map_err(|e| field_error(&format!("{volumes_name}[{index}].hostPath"), e))?;
+            .map_err(|e| field_error(&format!("{}[{index}].hostPath", volumes_name()), e))?;
         if let Some(reaches) = rules.reached_by(&source.path) {
             let name = name.and_then(|raw| raw.as_str()).unwrap_or_default();
             found.push(Violation {
                 location: format!(
-                    "{volumes_name}[{index}] {} hostPath",
+                    "{}[{index}] {} hostPath",
+                    volumes_name(),
                     serde_json::Value::from(name.as_ref())
                 ),
                 reaches: reaches.to_string(),
@@ -300,17 +309,19 @@ fn invalid(error: impl std::fmt::Display) -> Rejection {
     Rejection::InvalidPayload(error.to_string())
 }
 
-/// The parts of a validate payload the verdict needs. Its header is read up to `object` and
-/// the settings from its end, where policy-server serialises them; `oldObject` only when an
-/// UPDATE has a violation to compare. Payloads of another shape are read in one pass.
+/// The parts of a validate payload the verdict needs. `kind`, `name` and `namespace` are read
+/// from its start, up to `object`, and the settings from its end, where policy-server
+/// serialises them; `operation` (after the objects when policy-server sorts the members) and
+/// `oldObject` only when an object has a violation to judge. Payloads of another shape are read
+/// in one pass.
 struct Request<'a> {
     kind: Option<Raw<'a>>,
-    operation: Option<Raw<'a>>,
     name: Option<Raw<'a>>,
     namespace: Option<Raw<'a>>,
     object: Option<ValueAt<'a>>,
     old_object: OldObject<'a>,
     settings: Option<Raw<'a>>,
+    operation: Operation<'a>,
 }
 
 /// Where `oldObject` is, or how to find it.
@@ -320,26 +331,32 @@ enum OldObject<'a> {
     After(Members<'a>, usize),
 }
 
+/// `operation`, or the payload to read it from.
+enum Operation<'a> {
+    Found(Option<Raw<'a>>),
+    In(&'a [u8], json_scan::ValidatePayload<'a>),
+}
+
 impl<'a> Request<'a> {
     fn read(payload: &'a [u8]) -> Result<Self, Rejection> {
         let Some(validate) = json_scan::ValidatePayload::read(payload).map_err(invalid)? else {
             return Self::read_in_one_pass(payload);
         };
-        let Some(header) = validate
-            .header(["kind", "operation", "name", "namespace"])
-            .map_err(invalid)?
-        else {
-            return Self::read_in_one_pass(payload);
-        };
-        let [kind, operation, name, namespace] = header.members;
+        let header = validate
+            .leading(["kind", "name", "namespace", "operation"])
+            .map_err(invalid)?;
+        let [kind, name, namespace, operation] = header.members;
         let mut request = Request {
             kind,
-            operation,
             name,
             namespace,
             object: None,
             old_object: OldObject::Found(None),
             settings: validate.settings,
+            operation: match operation {
+                Some(operation) => Operation::Found(Some(operation)),
+                None => Operation::In(payload, validate),
+            },
         };
         let mut members = header.objects;
         let mut old_object = None;
@@ -363,10 +380,8 @@ impl<'a> Request<'a> {
                 "object" | "oldObject" => {
                     return Err(invalid(format!("duplicate field `{member}`")));
                 }
-                _ => {
-                    // Read from the end already.
-                    break;
-                }
+                // The members after the objects are read from the end when needed.
+                _ => break,
             }
         }
         request.old_object = OldObject::Found(old_object.filter(|raw| !raw.is_null()));
@@ -389,13 +404,32 @@ impl<'a> Request<'a> {
             .map_err(invalid)?;
         Ok(Request {
             kind,
-            operation,
             name,
             namespace,
             object: object.map(|raw| raw.value_at()),
             old_object: OldObject::Found(old_object),
             settings,
+            operation: Operation::Found(operation),
         })
+    }
+
+    /// `operation`, read from the end of the request when it was not before the objects.
+    fn operation(&self) -> Result<Cow<'a, str>, Rejection> {
+        let operation = match &self.operation {
+            Operation::Found(operation) => *operation,
+            Operation::In(payload, validate) => {
+                match validate.header(["operation"]).map_err(invalid)? {
+                    Some(header) => header.members[0],
+                    None => match Self::read_in_one_pass(payload)?.operation {
+                        Operation::Found(operation) => operation,
+                        Operation::In(..) => None,
+                    },
+                }
+            }
+        };
+        string(operation, "operation")
+            .map_err(invalid)?
+            .ok_or_else(|| invalid("missing field `operation`"))
     }
 
     /// `oldObject`, read past `object` when the header walk stopped there.
@@ -434,30 +468,34 @@ pub fn evaluate(payload: &[u8]) -> Result<(), Rejection> {
     let Some(shape) = Shape::of(&group, &kind) else {
         return Ok(());
     };
-    let operation = string(request.operation, "operation")
-        .map_err(invalid)?
-        .ok_or_else(|| invalid("missing field `operation`"))?;
-    if !matches!(operation.as_str(), "CREATE" | "UPDATE") {
-        return Ok(());
-    }
+    // Only CREATE and UPDATE carry an object to judge; `operation` is read only when a
+    // verdict depends on it.
+    let judged = |operation: &str| matches!(operation, "CREATE" | "UPDATE");
     let namespace = string(request.namespace, "namespace").map_err(invalid)?;
-    let name = match (
-        namespace.as_deref(),
-        string(request.name, "name").map_err(invalid)?,
-    ) {
+    let name = string(request.name, "name").map_err(invalid)?;
+    // Messages only: built when a request is rejected.
+    let display_name = || match (namespace.as_deref(), name.as_deref()) {
         (Some(ns), Some(name)) if !ns.is_empty() && !name.is_empty() => format!("{ns}/{name}"),
         (Some(ns), _) if !ns.is_empty() => format!("{ns}/(unnamed)"),
-        (_, Some(name)) if !name.is_empty() => name,
+        (_, Some(name)) if !name.is_empty() => name.to_string(),
         _ => "(unnamed)".to_string(),
     };
-    let object = request.object.ok_or_else(|| Rejection::MissingObject {
-        kind: kind.clone(),
-        name: name.clone(),
-    })?;
+    let Some(object) = request.object else {
+        if !judged(&request.operation()?) {
+            return Ok(());
+        }
+        return Err(Rejection::MissingObject {
+            kind: kind.into_owned(),
+            name: display_name(),
+        });
+    };
     if !object.is_object() {
+        if !judged(&request.operation()?) {
+            return Ok(());
+        }
         return Err(Rejection::MalformedObject {
-            kind,
-            name,
+            kind: kind.into_owned(),
+            name: display_name(),
             reason: "request.object is not a JSON object".to_string(),
         });
     }
@@ -465,15 +503,22 @@ pub fn evaluate(payload: &[u8]) -> Result<(), Rejection> {
         settings: request.settings,
         rules: None,
     };
-    let mut found =
-        violations(shape, object, namespace.as_deref(), &mut rules).map_err(|reason| {
-            Rejection::MalformedObject {
-                kind: kind.clone(),
-                name: name.clone(),
+    let mut found = match violations(shape, object, namespace.as_deref(), &mut rules) {
+        Ok(found) => found,
+        Err(_) if !judged(&request.operation()?) => return Ok(()),
+        Err(reason) => {
+            return Err(Rejection::MalformedObject {
+                kind: kind.into_owned(),
+                name: display_name(),
                 reason,
-            }
-        })?;
+            })
+        }
+    };
     if found.is_empty() {
+        return Ok(());
+    }
+    let operation = request.operation()?;
+    if !judged(&operation) {
         return Ok(());
     }
     if operation == "UPDATE" {
@@ -493,8 +538,8 @@ pub fn evaluate(payload: &[u8]) -> Result<(), Rejection> {
         }
     }
     Err(Rejection::ReachesProtectedPath {
-        kind,
-        name,
+        kind: kind.into_owned(),
+        name: display_name(),
         violations: found,
     })
 }

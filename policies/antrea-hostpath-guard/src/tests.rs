@@ -152,6 +152,50 @@ fn other_operations_accepted(#[case] operation: Value) {
     assert_eq!(evaluate(&payload), Ok(()));
 }
 
+#[rstest]
+#[case::with_a_violation("pod-hostpath-root.json", Err("cannot parse the admission request: missing field `operation`".to_string()))]
+#[case::without_a_violation("pod-hostpath-allowed-var-log.json", Ok(()))]
+fn operation_is_read_when_a_verdict_depends_on_it(
+    #[case] name: &str,
+    #[case] expected: Result<(), String>,
+) {
+    let mut request = fixture(name);
+    request.as_object_mut().unwrap().remove("operation");
+    let payload = serde_json::to_vec(&json!({"request": request, "settings": {}})).unwrap();
+    assert_eq!(evaluate(&payload).map_err(|r| r.to_string()), expected);
+}
+
+/// The request serialised in the order of policy-evaluator's `AdmissionRequest` type, which
+/// policy-server sends when serde_json preserves member order (the tests' `json!` sorts them).
+fn in_type_order(request: &Value, settings: &Value) -> Vec<u8> {
+    const ORDER: [&str; 15] = [
+        "uid", "kind", "resource", "subResource", "requestKind", "requestResource",
+        "requestSubResource", "name", "namespace", "operation", "userInfo", "object",
+        "oldObject", "dryRun", "options",
+    ];
+    let members: Vec<String> = ORDER
+        .iter()
+        .filter_map(|key| Some(format!("{}:{}", Value::from(*key), request.get(*key)?)))
+        .collect();
+    format!(r#"{{"request":{{{}}},"settings":{settings}}}"#, members.join(",")).into_bytes()
+}
+
+#[rstest]
+#[case::agent_daemonset("antrea-agent-daemonset.json")]
+#[case::agent_in_other_namespace("antrea-agent-daemonset-other-namespace.json")]
+#[case::root("pod-hostpath-root.json")]
+#[case::update_keeps_existing_violation("pod-update-existing-violation.json")]
+#[case::deployment_update_new_violation("deployment-update-new-violation.json")]
+#[case::cronjob("cronjob-hostpath-var-run.json")]
+#[case::pv("pv-hostpath-var-run-antrea.json")]
+#[case::safe_deployment("deployment-safe.json")]
+fn member_order_does_not_change_the_verdict(#[case] name: &str) {
+    let request = fixture(name);
+    let sorted = verdict(name, json!({}));
+    let typed = evaluate(&in_type_order(&request, &json!({}))).map_err(|r| r.to_string());
+    assert_eq!(typed, sorted);
+}
+
 #[test]
 fn same_kind_in_another_group_is_not_a_workload() {
     let mut request = fixture("deployment-hostpath-var-run.json");
