@@ -80,6 +80,22 @@ fn skip_string(bytes: &[u8], at: usize) -> Result<usize, ScanError> {
     }
 }
 
+/// Whether two byte strings are equal, sixteen bytes at a time: the C library's `memcmp` that
+/// slice equality calls compares one byte at a time on WebAssembly, and comparing an unchanged
+/// pod spec with its previous version is most of the work of judging an update.
+pub fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let (a_blocks, b_blocks) = (a.chunks_exact(16), b.chunks_exact(16));
+    let tails_equal = a_blocks.remainder() == b_blocks.remainder();
+    tails_equal
+        && a_blocks.zip(b_blocks).all(|(x, y)| {
+            u128::from_ne_bytes(x.try_into().expect("sixteen bytes"))
+                == u128::from_ne_bytes(y.try_into().expect("sixteen bytes"))
+        })
+}
+
 /// Which bytes of a 16-byte block are quotes, backslashes, opening brackets and closing
 /// brackets (bit `i` for byte `i`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -379,6 +395,11 @@ impl<'a> Raw<'a> {
     /// Whether the value is `null`.
     pub fn is_null(&self) -> bool {
         self.0 == b"null"
+    }
+
+    /// Whether two values are spelled with the same bytes (see [`same_bytes`]).
+    pub fn same_bytes(&self, other: &Raw<'_>) -> bool {
+        same_bytes(self.0, other.0)
     }
 
     /// The value as a [`ValueAt`], to navigate it without searching for ends.
@@ -989,7 +1010,10 @@ fn split_object<'a>(
         if let Some(like) = like {
             if let Some((_, like_at, _)) = like.members.get(split.len()) {
                 let rest = &like.raw.0[*like_at..];
-                if bytes.get(name_at..name_at + rest.len()) == Some(rest) {
+                if bytes
+                    .get(name_at..name_at + rest.len())
+                    .is_some_and(|candidate| same_bytes(candidate, rest))
+                {
                     let shift = |raw: &Raw<'_>| {
                         let offset = raw.0.as_ptr() as usize - like.raw.0.as_ptr() as usize;
                         let at = name_at + offset - like_at;
@@ -1051,7 +1075,9 @@ fn key(bytes: &[u8], start: usize, end: usize) -> Result<Cow<'_, str>, ScanError
     // Member names are short ASCII words: one plain loop beats memchr's and from_utf8's setup.
     if inner.iter().all(|byte| byte.is_ascii() && *byte != b'\\') {
         // SAFETY: every byte is ASCII, so the bytes are UTF-8.
-        return Ok(Cow::Borrowed(unsafe { std::str::from_utf8_unchecked(inner) }));
+        return Ok(Cow::Borrowed(unsafe {
+            std::str::from_utf8_unchecked(inner)
+        }));
     }
     if inner.contains(&b'\\') {
         serde_json::from_slice::<String>(&bytes[start..end])
@@ -1231,7 +1257,10 @@ mod tests {
         #[case] namespace: Option<&str>,
     ) {
         let payload = ValidatePayload::read(payload.as_bytes()).unwrap().unwrap();
-        assert_eq!(payload.settings.map(|raw| raw.0), settings.map(str::as_bytes));
+        assert_eq!(
+            payload.settings.map(|raw| raw.0),
+            settings.map(str::as_bytes)
+        );
         let header = payload
             .header(["kind", "operation", "userInfo", "namespace", "name"])
             .unwrap()
@@ -1266,6 +1295,30 @@ mod tests {
             payload.header(["operation"]).unwrap_err(),
             ScanError::DuplicateKey("operation".to_string())
         );
+    }
+
+    #[rstest]
+    #[case::empty("", "", true)]
+    #[case::short_equal("abc", "abc", true)]
+    #[case::short_differs("abc", "abd", false)]
+    #[case::lengths_differ("abc", "abcd", false)]
+    #[case::blocks_equal(
+        "0123456789abcdef0123456789abcdef-tail",
+        "0123456789abcdef0123456789abcdef-tail",
+        true
+    )]
+    #[case::block_differs(
+        "0123456789abcdef0123456789abcdeX-tail",
+        "0123456789abcdef0123456789abcdef-tail",
+        false
+    )]
+    #[case::tail_differs(
+        "0123456789abcdef0123456789abcdef-tail",
+        "0123456789abcdef0123456789abcdef-taiX",
+        false
+    )]
+    fn same_bytes_is_slice_equality(#[case] a: &str, #[case] b: &str, #[case] equal: bool) {
+        assert_eq!(same_bytes(a.as_bytes(), b.as_bytes()), equal);
     }
 
     #[test]

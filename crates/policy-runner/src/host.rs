@@ -52,7 +52,9 @@ impl CompiledModule {
         }
         let mut config = wasmtime::Config::new();
         config.epoch_interruption(true);
-        if std::env::var_os("PERFMAP").is_some() { config.profiler(wasmtime::ProfilingStrategy::PerfMap); }
+        if std::env::var_os("PERFMAP").is_some() {
+            config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+        }
         let engine = wasmtime::Engine::new(&config).map_err(|e| anyhow!("{e}"))?;
         let module = wasmtime::Module::new(&engine, bytes)
             .map_err(|e| anyhow!("not a valid WebAssembly module: {e}"))?;

@@ -150,7 +150,7 @@ fn raw_is_empty(raw: Option<Raw<'_>>) -> bool {
 /// Semantic equality of raw JSON (see [`semantically_equal`]), byte-equal subtrees first.
 pub fn raw_equal(old: Option<Raw<'_>>, new: Option<Raw<'_>>) -> Result<bool, CompareError> {
     if let (Some(a), Some(b)) = (old, new) {
-        if a.bytes() == b.bytes() {
+        if a.same_bytes(&b) {
             return Ok(true);
         }
     }
@@ -200,7 +200,7 @@ pub fn raw_changed_fields(
     out: &mut Vec<String>,
 ) -> Result<(), CompareError> {
     if let (Some(a), Some(b)) = (old, new) {
-        if a.bytes() == b.bytes() {
+        if a.same_bytes(&b) {
             return Ok(());
         }
     }

@@ -337,9 +337,8 @@ impl<'r> RestrictedUpdate<'r> {
         let old = parse(old_object, "oldObject")?;
         let new = parse(object, "object")?;
         let (old_metadata, new_metadata) = match (old.get("metadata"), new.get("metadata")) {
-            (Some(a), Some(b)) if a.is_object() && b.is_object() => {
-                RawObject::parse_pair(a, b).map_err(|e| malformed("object", format!("metadata: {e}")))?
-            }
+            (Some(a), Some(b)) if a.is_object() && b.is_object() => RawObject::parse_pair(a, b)
+                .map_err(|e| malformed("object", format!("metadata: {e}")))?,
             _ => (
                 old.object("metadata")
                     .map_err(|e| malformed("oldObject", format!("metadata: {e}")))?,

@@ -199,18 +199,13 @@ fn violations(
     else {
         return Ok(Vec::new());
     };
-    let mut members = spec
-        .members()
-        .map_err(|e| field_error(spec_name, e))?;
+    let mut members = spec.members().map_err(|e| field_error(spec_name, e))?;
     let volumes_name = || format!("{spec_name}.volumes");
     let (mut volumes_seen, mut service_account_name, mut service_account) = (false, None, None);
     let mut host_paths: Vec<(usize, Option<Raw<'_>>, Raw<'_>)> = Vec::new();
     // Some once the ServiceAccount can matter: only then is the rest of the spec read.
     let mut namespace_exempt: Option<(String, bool)> = None;
-    while let Some((name, start)) = members
-        .next_key()
-        .map_err(|e| field_error(spec_name, e))?
-    {
+    while let Some((name, start)) = members.next_key().map_err(|e| field_error(spec_name, e))? {
         let value = members
             .value(start)
             .map_err(|e| field_error(spec_name, e))?;
@@ -524,9 +519,10 @@ pub fn evaluate(payload: &[u8]) -> Result<(), Rejection> {
     if operation == "UPDATE" {
         // A violation the stored object already had is not new: Pods admitted before the
         // policy must still be able to drop finalizers and terminate.
-        if let Some(Ok(existing)) = request.old_object()?.map(|old| {
-            violations(shape, old.value_at(), namespace.as_deref(), &mut rules)
-        }) {
+        if let Some(Ok(existing)) = request
+            .old_object()?
+            .map(|old| violations(shape, old.value_at(), namespace.as_deref(), &mut rules))
+        {
             found.retain(|v| {
                 !existing.iter().any(|e| {
                     paths::NormalPath::new(&e.host_path) == paths::NormalPath::new(&v.host_path)

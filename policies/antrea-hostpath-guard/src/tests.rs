@@ -169,15 +169,31 @@ fn operation_is_read_when_a_verdict_depends_on_it(
 /// policy-server sends when serde_json preserves member order (the tests' `json!` sorts them).
 fn in_type_order(request: &Value, settings: &Value) -> Vec<u8> {
     const ORDER: [&str; 15] = [
-        "uid", "kind", "resource", "subResource", "requestKind", "requestResource",
-        "requestSubResource", "name", "namespace", "operation", "userInfo", "object",
-        "oldObject", "dryRun", "options",
+        "uid",
+        "kind",
+        "resource",
+        "subResource",
+        "requestKind",
+        "requestResource",
+        "requestSubResource",
+        "name",
+        "namespace",
+        "operation",
+        "userInfo",
+        "object",
+        "oldObject",
+        "dryRun",
+        "options",
     ];
     let members: Vec<String> = ORDER
         .iter()
         .filter_map(|key| Some(format!("{}:{}", Value::from(*key), request.get(*key)?)))
         .collect();
-    format!(r#"{{"request":{{{}}},"settings":{settings}}}"#, members.join(",")).into_bytes()
+    format!(
+        r#"{{"request":{{{}}},"settings":{settings}}}"#,
+        members.join(",")
+    )
+    .into_bytes()
 }
 
 #[rstest]
