@@ -793,6 +793,44 @@ fn record<'a, const N: usize>(
     Ok(())
 }
 
+/// The members of an `AdmissionRequest` in the order of policy-evaluator's type.
+const ADMISSION_REQUEST_ORDER: [&str; 15] = [
+    "uid",
+    "kind",
+    "resource",
+    "subResource",
+    "requestKind",
+    "requestResource",
+    "requestSubResource",
+    "name",
+    "namespace",
+    "operation",
+    "userInfo",
+    "object",
+    "oldObject",
+    "dryRun",
+    "options",
+];
+
+/// A `validate` payload with the request's members in the order of policy-evaluator's
+/// `AdmissionRequest` type, as policy-server sends it when serde_json preserves member order
+/// (`serde_json::json!` sorts them by name, the other order policy-server sends): for tests
+/// that a policy decides the same in both.
+pub fn payload_in_type_order(request: &serde_json::Value, settings: &serde_json::Value) -> Vec<u8> {
+    let members: Vec<String> = ADMISSION_REQUEST_ORDER
+        .iter()
+        .filter_map(|key| {
+            let value = request.get(*key)?;
+            Some(format!("{}:{value}", serde_json::Value::from(*key)))
+        })
+        .collect();
+    format!(
+        r#"{{"request":{{{}}},"settings":{settings}}}"#,
+        members.join(",")
+    )
+    .into_bytes()
+}
+
 /// The member of an object that ends just before `end`, the index of the `,` or `}` that
 /// follows it, read backwards: its name, its value and the index of the `,` or `{` before it.
 /// `None` when the object has no member there.

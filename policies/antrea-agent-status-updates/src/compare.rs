@@ -243,8 +243,11 @@ pub fn raw_changed_members(
         .keys()
         .chain(new.0.keys().filter(|key| !old.0.contains_key(*key)))
     {
-        if !skipped.contains(&key.as_ref()) {
-            raw_changed_fields(old.get(key), new.get(key), &push_key(path, key), out)?;
+        let (old, new) = (old.get(key), new.get(key));
+        // Most members did not change: their path is not even spelled.
+        let unchanged = matches!((old, new), (Some(a), Some(b)) if a.same_bytes(&b));
+        if !unchanged && !skipped.contains(&key.as_ref()) {
+            raw_changed_fields(old, new, &push_key(path, key), out)?;
         }
     }
     Ok(())

@@ -463,3 +463,21 @@ fn deeply_nested_object_is_rejected_without_recursion() {
         "cannot parse the admission request: JSON nested deeper than 128 levels"
     );
 }
+
+#[rstest]
+#[case::kubelet_status_update("pod-kubelet-status-update.json")]
+#[case::annotation_added("pod-annotation-added.json")]
+#[case::label_added("pod-label-added.json")]
+#[case::finalizer_added("pod-finalizer-added.json")]
+#[case::on_other_node("pod-on-other-node.json")]
+#[case::node_annotation("node-annotation-changed.json")]
+#[case::node_owner_reference("node-owner-reference-added.json")]
+#[case::missing_object("pod-missing-object.json")]
+fn member_order_does_not_change_the_verdict(#[case] name: &str) {
+    let path = format!("{}/test_data/{name}", env!("CARGO_MANIFEST_DIR"));
+    let request: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    let sorted = serde_json::to_vec(&json!({"request": request, "settings": {}})).unwrap();
+    let typed = json_scan::payload_in_type_order(&request, &json!({}));
+    let verdict = |payload: &[u8]| evaluate(payload).map_err(|r| r.to_string());
+    assert_eq!(verdict(&typed), verdict(&sorted));
+}

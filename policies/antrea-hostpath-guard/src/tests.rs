@@ -165,37 +165,6 @@ fn operation_is_read_when_a_verdict_depends_on_it(
     assert_eq!(evaluate(&payload).map_err(|r| r.to_string()), expected);
 }
 
-/// The request serialised in the order of policy-evaluator's `AdmissionRequest` type, which
-/// policy-server sends when serde_json preserves member order (the tests' `json!` sorts them).
-fn in_type_order(request: &Value, settings: &Value) -> Vec<u8> {
-    const ORDER: [&str; 15] = [
-        "uid",
-        "kind",
-        "resource",
-        "subResource",
-        "requestKind",
-        "requestResource",
-        "requestSubResource",
-        "name",
-        "namespace",
-        "operation",
-        "userInfo",
-        "object",
-        "oldObject",
-        "dryRun",
-        "options",
-    ];
-    let members: Vec<String> = ORDER
-        .iter()
-        .filter_map(|key| Some(format!("{}:{}", Value::from(*key), request.get(*key)?)))
-        .collect();
-    format!(
-        r#"{{"request":{{{}}},"settings":{settings}}}"#,
-        members.join(",")
-    )
-    .into_bytes()
-}
-
 #[rstest]
 #[case::agent_daemonset("antrea-agent-daemonset.json")]
 #[case::agent_in_other_namespace("antrea-agent-daemonset-other-namespace.json")]
@@ -208,7 +177,8 @@ fn in_type_order(request: &Value, settings: &Value) -> Vec<u8> {
 fn member_order_does_not_change_the_verdict(#[case] name: &str) {
     let request = fixture(name);
     let sorted = verdict(name, json!({}));
-    let typed = evaluate(&in_type_order(&request, &json!({}))).map_err(|r| r.to_string());
+    let typed = evaluate(&json_scan::payload_in_type_order(&request, &json!({})))
+        .map_err(|r| r.to_string());
     assert_eq!(typed, sorted);
 }
 
