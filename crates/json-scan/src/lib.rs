@@ -203,7 +203,7 @@ impl ScanState {
             *at -= 1;
             let byte = bytes[*at];
             if self.in_string {
-                if byte == b'"' && backslashes_before(bytes, *at) % 2 == 0 {
+                if byte == b'"' && backslashes_before(bytes, *at).is_multiple_of(2) {
                     self.in_string = false;
                 }
             } else {
@@ -878,7 +878,7 @@ fn string_start_back(bytes: &[u8], end: usize) -> Result<usize, ScanError> {
     // Strings are short: a plain loop beats memrchr's setup.
     while let Some(quote) = bytes[..search].iter().rposition(|byte| *byte == b'"') {
         let backslashes = backslashes_before(bytes, quote);
-        if backslashes % 2 == 0 {
+        if backslashes.is_multiple_of(2) {
             return Ok(quote);
         }
         search = quote - backslashes;
