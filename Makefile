@@ -13,7 +13,7 @@ MAX_MODULE_BYTES := 307200
 # Seconds each fuzz target runs in `make test`; `make fuzz` runs them longer.
 FUZZ_SECONDS ?= 5
 
-.PHONY: all wasm-target runner policies floor fuzz-tools fuzz-smoke fuzz soak artifacthub push test fmt-check clippy unit e2e-tests bats size-check test-data bench bench-data clean
+.PHONY: all wasm-target runner policies floor fuzz-tools fuzz-smoke fuzz soak artifacthub push test fmt-check clippy unit unit-wasm e2e-tests bats size-check test-data bench bench-data clean
 
 all: wasm-target runner policies
 
@@ -26,7 +26,7 @@ runner:
 policies: wasm-target runner
 	@for policy in $(POLICIES); do $(MAKE) -C policies/$$policy annotated-policy.wasm || exit 1; done
 
-test: fmt-check clippy unit e2e-tests size-check soak fuzz-smoke
+test: fmt-check clippy unit unit-wasm e2e-tests size-check soak fuzz-smoke
 
 fmt-check:
 	cargo fmt --all -- --check
@@ -37,6 +37,13 @@ clippy: wasm-target
 
 unit: all
 	cargo test --workspace
+
+# The unit tests of the code the modules ship, compiled to wasm32-wasip1 (WebAssembly SIMD
+# included) and run under wasmtime, as policy-server runs the policies.
+unit-wasm: wasm-target
+	cargo build --release -p wasi-test-runner
+	CARGO_TARGET_WASM32_WASIP1_RUNNER=$(CURDIR)/target/release/wasi-test-runner \
+	  cargo test --target wasm32-wasip1 -p json-scan $(addprefix -p ,$(POLICIES))
 
 bats:
 	@command -v bats >/dev/null && command -v jq >/dev/null || { \
