@@ -39,9 +39,20 @@ pub fn validate_settings(payload: &[u8]) -> CallResult {
     })?)
 }
 
+/// `accept_request()`'s answer, serialised once: most requests get it, and serialising it is a
+/// tenth of the cost of deciding them.
+fn accepted() -> CallResult {
+    static ACCEPTED: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    if let Some(response) = ACCEPTED.get() {
+        return Ok(response.clone());
+    }
+    let response = accept_request()?;
+    Ok(ACCEPTED.get_or_init(|| response).clone())
+}
+
 fn validate(payload: &[u8]) -> CallResult {
     match evaluate(payload) {
-        Ok(()) => accept_request(),
+        Ok(()) => accepted(),
         Err(rejection) => reject_request(Some(rejection.to_string()), None, None, None),
     }
 }
@@ -219,6 +230,19 @@ fn violations(
                 if value.is_null() {
                     continue;
                 }
+                // Sorted by name, the pod spec has its ServiceAccount before its volumes: an
+                // exempt workload's volumes are not even read. (`serviceAccountName` decides
+                // alone when set; the deprecated `serviceAccount` may still follow.)
+                let named = string(
+                    service_account_name.filter(|raw: &Raw<'_>| !raw.is_null()),
+                    &format!("{spec_name}.serviceAccountName"),
+                )?;
+                if let Some(service_account) = named.filter(|sa| !sa.is_empty()) {
+                    let namespace = namespace_of(object, namespace);
+                    if rules.get()?.exempt(&namespace, &service_account) {
+                        return Ok(Vec::new());
+                    }
+                }
                 let elements = value
                     .elements()
                     .map_err(|_| field_error(&volumes_name(), "expected a list of volumes"))?;
@@ -233,16 +257,7 @@ fn violations(
                 if host_paths.is_empty() {
                     return Ok(Vec::new());
                 }
-                let namespace = match namespace.filter(|ns| !ns.is_empty()) {
-                    Some(namespace) => namespace.to_string(),
-                    None => object
-                        .follow(&["metadata", "namespace"])
-                        .ok()
-                        .flatten()
-                        .and_then(|value| value.raw().ok())
-                        .and_then(|raw| raw.as_str().map(Cow::into_owned))
-                        .unwrap_or_else(|| "default".to_string()),
-                };
+                let namespace = namespace_of(object, namespace);
                 let exemptable = rules.get()?.exempts_namespace(&namespace);
                 namespace_exempt = Some((namespace, exemptable));
                 if !exemptable {
@@ -281,10 +296,9 @@ fn violations(
     }
     let mut found = Vec::new();
     for (index, name, host_path) in host_paths {
-        let source: HostPathVolumeSource = host_path
-            .parse()
+        let path = host_path_of(host_path)
             .map_err(|e| field_error(&format!("{}[{index}].hostPath", volumes_name()), e))?;
-        if let Some(reaches) = rules.reached_by(&source.path) {
+        if let Some(reaches) = rules.reached_by(&path) {
             let name = name.and_then(|raw| raw.as_str()).unwrap_or_default();
             found.push(Violation {
                 location: format!(
@@ -293,11 +307,38 @@ fn violations(
                     serde_json::Value::from(name.as_ref())
                 ),
                 reaches: reaches.to_string(),
-                host_path: source.path,
+                host_path: path.into_owned(),
             });
         }
     }
     Ok(found)
+}
+
+/// The namespace of a workload: the request's, else its metadata's, else `default`.
+fn namespace_of(object: ValueAt<'_>, namespace: Option<&str>) -> String {
+    match namespace.filter(|ns| !ns.is_empty()) {
+        Some(namespace) => namespace.to_string(),
+        None => object
+            .follow(&["metadata", "namespace"])
+            .ok()
+            .flatten()
+            .and_then(|value| value.raw().ok())
+            .and_then(|raw| raw.as_str().map(Cow::into_owned))
+            .unwrap_or_else(|| "default".to_string()),
+    }
+}
+
+/// The path of a `hostPath` volume source, read without building the k8s-openapi type unless
+/// it is malformed, which the type's deserialiser then explains.
+fn host_path_of(host_path: Raw<'_>) -> Result<Cow<'_, str>, json_scan::ParseError> {
+    if let Ok([Some(path), kind]) = host_path.pick(["path", "type"]) {
+        if let (Some(path), true) = (path.as_str(), kind.is_none_or(|k| k.as_str().is_some())) {
+            return Ok(path);
+        }
+    }
+    host_path
+        .parse::<HostPathVolumeSource>()
+        .map(|source| Cow::Owned(source.path))
 }
 
 fn invalid(error: impl std::fmt::Display) -> Rejection {
