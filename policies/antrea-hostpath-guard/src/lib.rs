@@ -345,32 +345,30 @@ fn invalid(error: impl std::fmt::Display) -> Rejection {
     Rejection::InvalidPayload(error.to_string())
 }
 
-/// The parts of a validate payload the verdict needs. `kind`, `name` and `namespace` are read
-/// from its start, up to `object`, and the settings from its end, where policy-server
-/// serialises them; `operation` (after the objects when policy-server sorts the members) and
-/// `oldObject` only when an object has a violation to judge. Payloads of another shape are read
-/// in one pass.
+/// The parts of a validate payload the verdict needs. The request's members are read from its
+/// start up to `object` (`kind`, `name` and `namespace` come before it in both of
+/// policy-server's orders) and the settings from the payload's end. `oldObject` and
+/// `operation` (after the objects when policy-server sorts the members) are read on past
+/// `object` only when an object has a violation to judge. Payloads of another shape are read in
+/// one pass.
 struct Request<'a> {
     kind: Option<Raw<'a>>,
     name: Option<Raw<'a>>,
     namespace: Option<Raw<'a>>,
     object: Option<ValueAt<'a>>,
-    old_object: OldObject<'a>,
+    old_object: Option<Raw<'a>>,
+    operation: Option<Raw<'a>>,
     settings: Option<Raw<'a>>,
-    operation: Operation<'a>,
+    /// The request's members not read yet, if any.
+    rest: Rest<'a>,
 }
 
-/// Where `oldObject` is, or how to find it.
-enum OldObject<'a> {
-    Found(Option<Raw<'a>>),
+/// Where the members not read yet are.
+#[derive(Clone)]
+enum Rest<'a> {
+    None,
     /// After `object`, whose value starts at the position given.
-    After(Members<'a>, usize),
-}
-
-/// `operation`, or the payload to read it from.
-enum Operation<'a> {
-    Found(Option<Raw<'a>>),
-    In(&'a [u8], json_scan::ValidatePayload<'a>),
+    AfterObject(Members<'a>, usize),
 }
 
 impl<'a> Request<'a> {
@@ -387,15 +385,12 @@ impl<'a> Request<'a> {
             name,
             namespace,
             object: None,
-            old_object: OldObject::Found(None),
+            old_object: None,
+            operation,
             settings: validate.settings,
-            operation: match operation {
-                Some(operation) => Operation::Found(Some(operation)),
-                None => Operation::In(payload, validate),
-            },
+            rest: Rest::None,
         };
         let mut members = header.objects;
-        let mut old_object = None;
         while let Some((member, start)) = members.next_key().map_err(invalid)? {
             match member.as_ref() {
                 "object" if request.object.is_none() => {
@@ -403,25 +398,65 @@ impl<'a> Request<'a> {
                     if !object.is_null() {
                         request.object = Some(object);
                     }
-                    if old_object.is_none() {
-                        // `oldObject` is read only if a violation needs comparing.
-                        request.old_object = OldObject::After(members, start);
-                        return Ok(request);
-                    }
-                    members.value(start).map_err(invalid)?;
+                    request.rest = Rest::AfterObject(members, start);
+                    return Ok(request);
                 }
-                "oldObject" if old_object.is_none() => {
-                    old_object = Some(members.value(start).map_err(invalid)?);
+                "oldObject" if request.old_object.is_none() => {
+                    request.old_object = Some(members.value(start).map_err(invalid)?);
                 }
-                "object" | "oldObject" => {
+                "operation" if request.operation.is_none() => {
+                    request.operation = Some(members.value(start).map_err(invalid)?);
+                }
+                "object" | "oldObject" | "operation" => {
                     return Err(invalid(format!("duplicate field `{member}`")));
                 }
-                // The members after the objects are read from the end when needed.
-                _ => break,
+                _ => {
+                    members.value(start).map_err(invalid)?;
+                }
             }
         }
-        request.old_object = OldObject::Found(old_object.filter(|raw| !raw.is_null()));
+        request.old_object = request.old_object.filter(|raw| !raw.is_null());
         Ok(request)
+    }
+
+    /// Reads the members after `object`, for `oldObject` and `operation`.
+    fn read_rest(&mut self) -> Result<(), Rejection> {
+        let Rest::AfterObject(mut members, object_start) =
+            std::mem::replace(&mut self.rest, Rest::None)
+        else {
+            return Ok(());
+        };
+        members.value(object_start).map_err(invalid)?;
+        while let Some((member, start)) = members.next_key().map_err(invalid)? {
+            let value = members.value(start).map_err(invalid)?;
+            let slot = match member.as_ref() {
+                "oldObject" => &mut self.old_object,
+                "operation" => &mut self.operation,
+                "object" => return Err(invalid("duplicate field `object`")),
+                _ => continue,
+            };
+            if slot.replace(value).is_some() {
+                return Err(invalid(format!("duplicate field `{member}`")));
+            }
+        }
+        self.old_object = self.old_object.filter(|raw| !raw.is_null());
+        Ok(())
+    }
+
+    /// `operation`, read past `object` when it was not before it.
+    fn operation(&mut self) -> Result<Cow<'a, str>, Rejection> {
+        if self.operation.is_none() {
+            self.read_rest()?;
+        }
+        string(self.operation, "operation")
+            .map_err(invalid)?
+            .ok_or_else(|| invalid("missing field `operation`"))
+    }
+
+    /// `oldObject`, read past `object` when it was not before it.
+    fn old_object(&mut self) -> Result<Option<Raw<'a>>, Rejection> {
+        self.read_rest()?;
+        Ok(self.old_object)
     }
 
     fn read_in_one_pass(payload: &'a [u8]) -> Result<Self, Rejection> {
@@ -443,53 +478,18 @@ impl<'a> Request<'a> {
             name,
             namespace,
             object: object.map(|raw| raw.value_at()),
-            old_object: OldObject::Found(old_object),
+            old_object,
+            operation,
             settings,
-            operation: Operation::Found(operation),
+            rest: Rest::None,
         })
     }
 
-    /// `operation`, read from the end of the request when it was not before the objects.
-    fn operation(&self) -> Result<Cow<'a, str>, Rejection> {
-        let operation = match &self.operation {
-            Operation::Found(operation) => *operation,
-            Operation::In(payload, validate) => {
-                match validate.header(["operation"]).map_err(invalid)? {
-                    Some(header) => header.members[0],
-                    None => match Self::read_in_one_pass(payload)?.operation {
-                        Operation::Found(operation) => operation,
-                        Operation::In(..) => None,
-                    },
-                }
-            }
-        };
-        string(operation, "operation")
-            .map_err(invalid)?
-            .ok_or_else(|| invalid("missing field `operation`"))
-    }
-
-    /// `oldObject`, read past `object` when the header walk stopped there.
-    fn old_object(self) -> Result<Option<Raw<'a>>, Rejection> {
-        match self.old_object {
-            OldObject::Found(old) => Ok(old),
-            OldObject::After(mut members, object_start) => {
-                members.value(object_start).map_err(invalid)?;
-                let mut old = None;
-                while let Some((member, start)) = members.next_key().map_err(invalid)? {
-                    let value = members.value(start).map_err(invalid)?;
-                    if member == "oldObject" && old.replace(value).is_some() {
-                        return Err(invalid("duplicate field `oldObject`"));
-                    }
-                }
-                Ok(old.filter(|raw| !raw.is_null()))
-            }
-        }
-    }
 }
 
 /// Decides a validate payload: `Ok(())` accepts, `Err` says why the request is rejected.
 pub fn evaluate(payload: &[u8]) -> Result<(), Rejection> {
-    let request = Request::read(payload)?;
+    let mut request = Request::read(payload)?;
     let [group, kind] = request
         .kind
         .ok_or_else(|| invalid("missing field `kind`"))?

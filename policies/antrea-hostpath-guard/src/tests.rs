@@ -298,6 +298,6 @@ fn deeply_nested_object_is_rejected_without_recursion() {
     let error = evaluate(text.as_bytes()).unwrap_err().to_string();
     assert_eq!(
         error,
-        "Pod tenant-a/web-1 cannot be checked: spec: JSON nested deeper than 128 levels"
+        "cannot parse the admission request: JSON nested deeper than 128 levels"
     );
 }
