@@ -8,6 +8,12 @@
 //!
 //! Skipped values are not validated beyond their brackets and strings: the payload comes from
 //! policy-server, which serialised it from a parsed document.
+//!
+//! Speed comes from reading less and reading it faster: [`ValidatePayload`] reads a request from
+//! both of its ends so that `object` and `oldObject` are read only by a policy that needs them;
+//! objects and arrays are skipped sixteen bytes at a time (WebAssembly SIMD when built for wasm32
+//! with `simd128`, a scalar version elsewhere), with strings found by a prefix XOR of the quote
+//! masks instead of a branch per string; unchanged bytes are compared sixteen at a time.
 
 use std::borrow::Cow;
 
