@@ -145,7 +145,11 @@ impl LazyRules<'_> {
     }
 }
 
-fn string<'a>(raw: Option<Raw<'a>>, field: &str) -> Result<Option<Cow<'a, str>>, String> {
+/// A string member; `field` names it in the error (formatted only then).
+fn string<'a>(
+    raw: Option<Raw<'a>>,
+    field: impl std::fmt::Display,
+) -> Result<Option<Cow<'a, str>>, String> {
     raw.map(|raw| {
         raw.as_str()
             .ok_or_else(|| format!("{field}: expected a string"))
@@ -215,7 +219,7 @@ fn violations(
     let (mut volumes_seen, mut service_account_name, mut service_account) = (false, None, None);
     let mut host_paths: Vec<(usize, Option<Raw<'_>>, Raw<'_>)> = Vec::new();
     // Some once the ServiceAccount can matter: only then is the rest of the spec read.
-    let mut namespace_exempt: Option<(String, bool)> = None;
+    let mut namespace_exempt: Option<(Cow<'_, str>, bool)> = None;
     while let Some((name, start)) = members.next_key().map_err(|e| field_error(spec_name, e))? {
         let value = members
             .value(start)
@@ -235,7 +239,7 @@ fn violations(
                 // alone when set; the deprecated `serviceAccount` may still follow.)
                 let named = string(
                     service_account_name.filter(|raw: &Raw<'_>| !raw.is_null()),
-                    &format!("{spec_name}.serviceAccountName"),
+                    format_args!("{spec_name}.serviceAccountName"),
                 )?;
                 if let Some(service_account) = named.filter(|sa| !sa.is_empty()) {
                     let namespace = namespace_of(object, namespace);
@@ -279,11 +283,11 @@ fn violations(
         let service_account = [
             string(
                 service_account_name.filter(|raw| !raw.is_null()),
-                &format!("{spec_name}.serviceAccountName"),
+                format_args!("{spec_name}.serviceAccountName"),
             )?,
             string(
                 service_account.filter(|raw| !raw.is_null()),
-                &format!("{spec_name}.serviceAccount"),
+                format_args!("{spec_name}.serviceAccount"),
             )?,
         ]
         .into_iter()
@@ -315,16 +319,16 @@ fn violations(
 }
 
 /// The namespace of a workload: the request's, else its metadata's, else `default`.
-fn namespace_of(object: ValueAt<'_>, namespace: Option<&str>) -> String {
+fn namespace_of<'a>(object: ValueAt<'a>, namespace: Option<&'a str>) -> Cow<'a, str> {
     match namespace.filter(|ns| !ns.is_empty()) {
-        Some(namespace) => namespace.to_string(),
+        Some(namespace) => Cow::Borrowed(namespace),
         None => object
             .follow(&["metadata", "namespace"])
             .ok()
             .flatten()
             .and_then(|value| value.raw().ok())
-            .and_then(|raw| raw.as_str().map(Cow::into_owned))
-            .unwrap_or_else(|| "default".to_string()),
+            .and_then(|raw| raw.as_str())
+            .unwrap_or(Cow::Borrowed("default")),
     }
 }
 
@@ -484,7 +488,6 @@ impl<'a> Request<'a> {
             rest: Rest::None,
         })
     }
-
 }
 
 /// Decides a validate payload: `Ok(())` accepts, `Err` says why the request is rejected.
