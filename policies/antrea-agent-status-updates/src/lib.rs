@@ -74,6 +74,9 @@ struct Request<'a> {
     object: Option<Object<'a>>,
     old_object: Option<Object<'a>>,
     settings: Option<Raw<'a>>,
+    /// The request's members from `object` on, not read yet: only a restricted subject's
+    /// request needs its objects.
+    objects: Option<json_scan::Members<'a>>,
 }
 
 /// `object` or `oldObject`, split into its members while it was read when it is an object.
@@ -88,9 +91,8 @@ fn invalid(error: impl std::fmt::Display) -> Rejection {
 
 const REQUEST_MEMBERS: [&str; 5] = ["kind", "operation", "userInfo", "name", "namespace"];
 
-/// Reads the payload once. Both objects are split into their members as they are read, and
-/// `oldObject` (after `object` in both of policy-server's orders) only up to its last change
-/// from `object`: a restricted update is mostly bytes that did not change.
+/// Reads the payload's settings and the request's header (from both ends of the request, see
+/// [`json_scan::ValidatePayload::header`]); the objects are read by [`Request::read_objects`].
 fn parse_payload(payload: &[u8]) -> Result<Request<'_>, Rejection> {
     let header = match json_scan::ValidatePayload::read(payload).map_err(invalid)? {
         Some(validate) => validate
@@ -103,7 +105,7 @@ fn parse_payload(payload: &[u8]) -> Result<Request<'_>, Rejection> {
         return parse_payload_in_one_pass(payload);
     };
     let [kind, operation, user_info, name, namespace] = header.members;
-    let mut request = Request {
+    Ok(Request {
         kind,
         operation,
         user_info,
@@ -112,29 +114,40 @@ fn parse_payload(payload: &[u8]) -> Result<Request<'_>, Rejection> {
         object: None,
         old_object: None,
         settings,
-    };
-    let mut members = header.objects;
-    while let Some((member, start)) = members.next_key().map_err(invalid)? {
-        let (slot, like) = match member.as_ref() {
-            "object" => (&mut request.object, None),
-            "oldObject" => (
-                &mut request.old_object,
-                request.object.as_ref().and_then(|o| o.split.as_ref()),
-            ),
-            // The members after the objects were read from the end.
-            _ => break,
+        objects: Some(header.objects),
+    })
+}
+
+impl Request<'_> {
+    /// Reads `object` and `oldObject` once. Both are split into their members as they are read,
+    /// and `oldObject` (after `object` in both of policy-server's orders) only up to its last
+    /// change from `object`: a restricted update is mostly bytes that did not change.
+    fn read_objects(&mut self) -> Result<(), Rejection> {
+        let Some(mut members) = self.objects.take() else {
+            return Ok(());
         };
-        let (raw, split) = members.split_value(start, like).map_err(invalid)?;
-        if slot.replace(Object { raw, split }).is_some() {
-            return Err(invalid(format!("duplicate field `{member}`")));
+        while let Some((member, start)) = members.next_key().map_err(invalid)? {
+            let (slot, like) = match member.as_ref() {
+                "object" => (&mut self.object, None),
+                "oldObject" => (
+                    &mut self.old_object,
+                    self.object.as_ref().and_then(|o| o.split.as_ref()),
+                ),
+                // The members after the objects were read from the end.
+                _ => break,
+            };
+            let (raw, split) = members.split_value(start, like).map_err(invalid)?;
+            if slot.replace(Object { raw, split }).is_some() {
+                return Err(invalid(format!("duplicate field `{member}`")));
+            }
         }
-    }
-    for object in [&mut request.object, &mut request.old_object] {
-        if object.as_ref().is_some_and(|o| o.raw.is_null()) {
-            *object = None;
+        for object in [&mut self.object, &mut self.old_object] {
+            if object.as_ref().is_some_and(|o| o.raw.is_null()) {
+                *object = None;
+            }
         }
+        Ok(())
     }
-    Ok(request)
 }
 
 fn parse_payload_in_one_pass(payload: &[u8]) -> Result<Request<'_>, Rejection> {
@@ -164,6 +177,7 @@ fn parse_payload_in_one_pass(payload: &[u8]) -> Result<Request<'_>, Rejection> {
         object: object.map(unsplit),
         old_object: old_object.map(unsplit),
         settings,
+        objects: None,
     })
 }
 
@@ -201,55 +215,12 @@ fn restricts(settings: Option<Raw<'_>>, username: &str) -> Result<bool, Rejectio
     Ok(false)
 }
 
-/// Whether the request is accepted without reading its objects: `kind`, `operation`,
-/// `userInfo` and the settings decide it for every subject the settings do not restrict, so
-/// every kubelet heartbeat is decided without reading either copy of the Pod. `false` means
-/// "read everything": a restricted subject, or a payload of another shape, which [`evaluate`]
-/// then reads in full and rejects if malformed.
-fn accepted_from_header(payload: &[u8]) -> bool {
-    let Ok(Some(payload)) = json_scan::ValidatePayload::read(payload) else {
-        return false;
-    };
-    let Ok(Some(header)) = payload.header(["kind", "operation", "userInfo"]) else {
-        return false;
-    };
-    let [Some(kind), Some(operation), Some(user_info)] = header.members else {
-        return false;
-    };
-    let Ok([group, kind_name]) = kind.pick(["group", "kind"]) else {
-        return false;
-    };
-    let (Ok(Some(operation)), Ok(group), Ok(kind_name)) = (
-        string(Some(operation), "operation"),
-        string(group, "kind.group"),
-        string(kind_name, "kind.kind"),
-    ) else {
-        return false;
-    };
-    if operation != "UPDATE"
-        || !group.unwrap_or_default().is_empty()
-        || !matches!(kind_name.as_deref(), Some("Pod" | "Node"))
-    {
-        return true;
-    }
-    let Ok([username]) = user_info.pick(["username"]) else {
-        return false;
-    };
-    let Ok(username) = string(username, "userInfo.username") else {
-        return false;
-    };
-    let Some(username) = username else {
-        return true;
-    };
-    matches!(restricts(payload.settings, &username), Ok(false))
-}
-
 /// Decides a validate payload: `Ok(())` accepts, `Err` says why the request is rejected.
+///
+/// `kind`, `operation`, `userInfo` and the settings decide every request from a subject the
+/// settings do not restrict (every kubelet heartbeat) without reading either object.
 pub fn evaluate(payload: &[u8]) -> Result<(), Rejection> {
-    if accepted_from_header(payload) {
-        return Ok(());
-    }
-    let request = parse_payload(payload)?;
+    let mut request = parse_payload(payload)?;
     let kind = request
         .kind
         .ok_or_else(|| invalid("missing field `kind`"))?;
@@ -274,6 +245,7 @@ pub fn evaluate(payload: &[u8]) -> Result<(), Rejection> {
     if !restricts(request.settings, &username)? {
         return Ok(());
     }
+    request.read_objects()?;
     let settings: Settings = match request.settings {
         Some(raw) => raw.parse().map_err(|e| invalid(format!("settings: {e}")))?,
         None => Settings::default(),
