@@ -19,89 +19,73 @@ pub fn list(items: &[String]) -> String {
     listed
 }
 
+/// Who updates what: the context every rejection of a restricted update names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Who {
+    /// The restricted username.
+    pub subject: String,
+    /// `Pod` or `Node`.
+    pub kind: String,
+    /// `namespace/name` of a Pod, `name` of a Node.
+    pub name: String,
+}
+
 /// Why a request is rejected.
 #[derive(Error, Debug, PartialEq, Eq)]
 pub enum Rejection {
+    /// The payload is not an admission request this policy can read.
     #[error("cannot parse the admission request: {0}")]
     InvalidPayload(String),
 
-    #[error("{subject} may not update {kind} {name}: request.{field} is missing")]
-    MissingObject {
-        subject: String,
-        kind: String,
-        name: String,
-        field: &'static str,
-    },
+    /// The payload's JSON cannot be navigated.
+    #[error("cannot parse the admission request: {0}")]
+    Scan(#[from] json_scan::ScanError),
 
-    #[error(
-        "{subject} may not update {kind} {name}: request.{field} is not a JSON object: {reason}"
-    )]
+    /// `object` or `oldObject` is absent.
+    #[error("{} may not update {} {}: request.{field} is missing", .who.subject, .who.kind, .who.name)]
+    MissingObject { who: Who, field: &'static str },
+
+    /// `object` or `oldObject` is not an object, or cannot be compared.
+    #[error("{} may not update {} {}: request.{field} is not a JSON object: {reason}", .who.subject, .who.kind, .who.name)]
     MalformedObject {
-        subject: String,
-        kind: String,
-        name: String,
+        who: Who,
         field: &'static str,
         reason: String,
     },
 
-    #[error("{subject} may only change annotations of {kind} {name}: changed {}", list(.fields))]
-    ChangedBeyondAnnotations {
-        subject: String,
-        kind: String,
-        name: String,
-        fields: Vec<String>,
-    },
+    /// `mode: annotations-only` and more than annotations changed.
+    #[error("{} may only change annotations of {} {}: changed {}", .who.subject, .who.kind, .who.name, list(.fields))]
+    ChangedBeyondAnnotations { who: Who, fields: Vec<String> },
 
-    #[error("{subject} may not change labels or status of {kind} {name}: changed {}", list(.fields))]
-    ChangedLabelsOrStatus {
-        subject: String,
-        kind: String,
-        name: String,
-        fields: Vec<String>,
-    },
+    /// `mode: status-and-labels` and labels or status changed.
+    #[error("{} may not change labels or status of {} {}: changed {}", .who.subject, .who.kind, .who.name, list(.fields))]
+    ChangedLabelsOrStatus { who: Who, fields: Vec<String> },
 
-    #[error("{subject} may not change annotations {} of {kind} {name}: not in allowedAnnotationKeys", list(.keys))]
-    AnnotationKeysNotAllowed {
-        subject: String,
-        kind: String,
-        name: String,
-        keys: Vec<String>,
-    },
+    /// Annotations outside `allowedAnnotationKeys` changed.
+    #[error("{} may not change annotations {} of {} {}: not in allowedAnnotationKeys", .who.subject, list(.keys), .who.kind, .who.name)]
+    AnnotationKeysNotAllowed { who: Who, keys: Vec<String> },
 
-    #[error("{subject} is bound to Node {bound_node} and may not update Node {name}")]
-    OtherNode {
-        subject: String,
-        bound_node: String,
-        name: String,
-    },
+    /// A token bound to one Node updates another Node.
+    #[error("{} is bound to Node {bound_node} and may not update Node {}", .who.subject, .who.name)]
+    OtherNode { who: Who, bound_node: String },
 
-    #[error("{subject} is bound to Node {bound_node} and may not update Pod {name}, which runs on Node {pod_node}")]
+    /// A token bound to one Node updates a Pod on another.
+    #[error("{} is bound to Node {bound_node} and may not update Pod {}, which runs on Node {pod_node}", .who.subject, .who.name)]
     PodOnOtherNode {
-        subject: String,
+        who: Who,
         bound_node: String,
-        name: String,
         pod_node: String,
     },
 
-    #[error("{subject} is bound to Node {bound_node} and may not update Pod {name}, which is not scheduled on any Node")]
-    PodNotScheduled {
-        subject: String,
-        bound_node: String,
-        name: String,
-    },
+    /// A token bound to a Node updates a Pod not scheduled yet.
+    #[error("{} is bound to Node {bound_node} and may not update Pod {}, which is not scheduled on any Node", .who.subject, .who.name)]
+    PodNotScheduled { who: Who, bound_node: String },
 
-    #[error("{subject} may not update {kind} {name}: its token carries no node-name claim (authentication.kubernetes.io/node-name) and nodeBinding is required")]
-    MissingNodeClaim {
-        subject: String,
-        kind: String,
-        name: String,
-    },
+    /// `nodeBinding: required` and the token has no node-name claim (a legacy Secret token).
+    #[error("{} may not update {} {}: its token carries no node-name claim (authentication.kubernetes.io/node-name) and nodeBinding is required", .who.subject, .who.kind, .who.name)]
+    MissingNodeClaim { who: Who },
 
-    #[error("{subject} may not update {kind} {name}: malformed node-name claim: {reason}")]
-    MalformedNodeClaim {
-        subject: String,
-        kind: String,
-        name: String,
-        reason: String,
-    },
+    /// The node-name claim is not one Node name.
+    #[error("{} may not update {} {}: malformed node-name claim: {reason}", .who.subject, .who.kind, .who.name)]
+    MalformedNodeClaim { who: Who, reason: String },
 }

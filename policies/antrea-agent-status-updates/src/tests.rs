@@ -1,6 +1,6 @@
 use super::*;
 use rstest::rstest;
-use serde_json::json;
+use serde_json::{json, Value};
 
 const AGENT: &str = "system:serviceaccount:kube-system:antrea-agent";
 

@@ -295,9 +295,11 @@ fn deeply_nested_object_is_rejected_without_recursion() {
             r#""PLACEHOLDER""#,
             &format!("{}{}", "[".repeat(10_000), "]".repeat(10_000)),
         );
+    // The nesting is found while the pod spec is walked to its volumes, so the message names
+    // the object and where.
     let error = evaluate(text.as_bytes()).unwrap_err().to_string();
     assert_eq!(
         error,
-        "cannot parse the admission request: JSON nested deeper than 128 levels"
+        "Pod tenant-a/web-1 cannot be checked: spec: JSON nested deeper than 128 levels"
     );
 }
