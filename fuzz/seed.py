@@ -27,9 +27,16 @@ for name, request in requests(STATUS):
     write("status_updates_validate", name, json.dumps({"request": request, "settings": {}}))
     old, new = request.get("oldObject"), request.get("object")
     write("status_updates_restricted", name, json.dumps(old) + "\x1f" + json.dumps(new))
+    write("status_updates_differential", name, json.dumps(old) + "\x1f" + json.dumps(new))
 for name, request in requests(HOSTPATH):
     write("hostpath_validate", name, json.dumps({"request": request, "settings": {}}))
     write("hostpath_workload", name, json.dumps(request.get("object")))
+    spec = (request.get("object") or {}).get("spec") or {}
+    for spec in (spec, (spec.get("template") or {}).get("spec") or {}):
+        paths = [v["hostPath"].get("path", "") for v in spec.get("volumes") or [] if isinstance(v, dict) and isinstance(v.get("hostPath"), dict)]
+        if paths:
+            for choice in range(16):
+                write("hostpath_differential", "%s-%d" % (name, choice), bytes([choice]) + "\n".join(paths).encode())
 for target, settings in {
     "status_updates_settings": [{}, {"usernames": ["a"], "mode": "status-and-labels", "nodeBinding": "required", "allowedAnnotationKeys": ["x/"]}],
     "hostpath_settings": [{}, {"protectedPaths": ["/a"], "equivalentPaths": [["/a", "/b"]], "procIndirection": False, "checkPersistentVolumes": True, "exemptions": [{"namespace": "n", "serviceAccountName": "s"}]}],

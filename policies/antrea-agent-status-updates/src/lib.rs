@@ -9,6 +9,8 @@
 pub mod compare;
 pub mod error;
 pub mod node_binding;
+#[cfg(any(test, feature = "reference"))]
+pub mod reference;
 pub mod request;
 pub mod settings;
 pub mod update;
@@ -54,5 +56,7 @@ pub fn evaluate(payload: &[u8]) -> Result<(), Rejection> {
     RestrictedUpdate::read(who, object, old_object)?.check(&settings, header.extra)
 }
 
+#[cfg(test)]
+mod differential;
 #[cfg(test)]
 mod tests;

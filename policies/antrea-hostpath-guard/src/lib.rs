@@ -10,6 +10,8 @@
 pub mod cache;
 pub mod error;
 pub mod paths;
+#[cfg(any(test, feature = "reference"))]
+pub mod reference;
 pub mod settings;
 pub mod shape;
 pub mod volumes;
@@ -144,5 +146,7 @@ fn new_violations(
     Ok(found)
 }
 
+#[cfg(test)]
+mod differential;
 #[cfg(test)]
 mod tests;
