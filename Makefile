@@ -13,17 +13,16 @@ MAX_MODULE_BYTES := 307200
 # Seconds each fuzz target runs in `make test`; `make fuzz` runs them longer.
 FUZZ_SECONDS ?= 5
 
-.PHONY: all wasm-target runner policies floor fuzz-tools fuzz-smoke fuzz soak artifacthub push test fmt-check clippy unit unit-wasm e2e-tests bats size-check test-data bench bench-data clean
+.PHONY: all runner policies floor fuzz-tools fuzz-smoke fuzz soak artifacthub push test fmt-check clippy unit unit-wasm e2e-tests bats size-check test-data bench bench-data clean
 
-all: wasm-target runner policies
-
-wasm-target:
-	@rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip1 || rustup target add wasm32-wasip1
+# rust-toolchain.toml names the toolchain, the wasm32-wasip1 target and the components: rustup
+# installs them on first use. Every build is --locked to the committed Cargo.lock.
+all: runner policies
 
 runner:
-	cargo build --release -p policy-runner
+	cargo build --locked --release -p policy-runner
 
-policies: wasm-target runner
+policies: runner
 	@for policy in $(POLICIES); do $(MAKE) -C policies/$$policy annotated-policy.wasm || exit 1; done
 
 test: fmt-check clippy unit unit-wasm e2e-tests size-check soak fuzz-smoke
@@ -31,19 +30,19 @@ test: fmt-check clippy unit unit-wasm e2e-tests size-check soak fuzz-smoke
 fmt-check:
 	cargo fmt --all -- --check
 
-clippy: wasm-target
-	cargo clippy --workspace --all-targets -- -D warnings
-	cargo clippy --release --target wasm32-wasip1 $(addprefix -p ,$(POLICIES)) -p test-guest -p floor-guest -p json-scan -- -D warnings
+clippy:
+	cargo clippy --locked --workspace --all-targets -- -D warnings
+	cargo clippy --locked --release --target wasm32-wasip1 $(addprefix -p ,$(POLICIES)) -p test-guest -p floor-guest -p json-scan -p policy-glue -- -D warnings
 
 unit: all
-	cargo test --workspace
+	cargo test --locked --workspace
 
 # The unit tests of the code the modules ship, compiled to wasm32-wasip1 (WebAssembly SIMD
 # included) and run under wasmtime, as policy-server runs the policies.
-unit-wasm: wasm-target
-	cargo build --release -p wasi-test-runner
+unit-wasm:
+	cargo build --locked --release -p wasi-test-runner
 	CARGO_TARGET_WASM32_WASIP1_RUNNER=$(CURDIR)/target/release/wasi-test-runner \
-	  cargo test --target wasm32-wasip1 -p json-scan $(addprefix -p ,$(POLICIES))
+	  cargo test --locked --target wasm32-wasip1 -p json-scan -p policy-glue $(addprefix -p ,$(POLICIES))
 
 bats:
 	@command -v bats >/dev/null && command -v jq >/dev/null || { \
@@ -64,8 +63,8 @@ size-check: policies
 	  [ $$size -le $(MAX_MODULE_BYTES) ] || { echo "module over budget"; exit 1; }; \
 	done
 
-floor: wasm-target
-	cargo build --release --target wasm32-wasip1 -p floor-guest
+floor:
+	cargo build --locked --release --target wasm32-wasip1 -p floor-guest
 
 # Every policy against the no-op floor module, same run; a table on stdout, JSON in target/bench.
 bench: all floor
@@ -91,8 +90,12 @@ push: policies
 bench-data:
 	python3 benches/generate.py
 
+# Fuzzing needs nightly (sanitizers) and cargo-fuzz: installed here when missing.
 fuzz-tools:
-	@cargo +nightly --version >/dev/null 2>&1 || { echo "fuzzing needs the nightly toolchain: rustup toolchain install nightly"; exit 1; }
+	@cargo +nightly --version >/dev/null 2>&1 || { \
+	  echo "installing the nightly toolchain (minimal profile) for cargo-fuzz"; \
+	  rustup toolchain install nightly --profile minimal || { \
+	    echo "fuzzing needs the nightly toolchain: run 'rustup toolchain install nightly --profile minimal'"; exit 1; }; }
 	@cargo fuzz --version >/dev/null 2>&1 || cargo install --locked cargo-fuzz
 
 # Every fuzz target for FUZZ_SECONDS seconds, seeded with the policies' fixtures.

@@ -8,13 +8,12 @@ RUNNER := $(ROOT)/target/release/policy-runner
 # kwctl when installed, else the project's kwctl-compatible runner
 KWCTL ?= $(shell command -v kwctl 2>/dev/null || echo $(RUNNER))
 export KWCTL
-SOURCES := $(shell find src $(ROOT)/crates/json-scan/src -name "*.rs") Cargo.toml $(ROOT)/Cargo.toml $(ROOT)/Cargo.lock
+SOURCES := $(shell find src $(ROOT)/crates/json-scan/src $(ROOT)/crates/policy-glue/src -name "*.rs") Cargo.toml $(ROOT)/Cargo.toml $(ROOT)/Cargo.lock
 
 .DEFAULT_GOAL := annotated-policy.wasm
 
 policy.wasm: $(SOURCES)
-	@$(MAKE) -s -C $(ROOT) wasm-target
-	cargo build --release --target wasm32-wasip1 -p $(POLICY)
+	cargo build --locked --release --target wasm32-wasip1 -p $(POLICY)
 	cp $(ROOT)/target/wasm32-wasip1/release/$(CRATE).wasm policy.wasm
 
 annotated-policy.wasm: policy.wasm metadata.yml README.md $(if $(filter $(RUNNER),$(KWCTL)),$(RUNNER))

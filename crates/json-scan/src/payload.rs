@@ -228,10 +228,7 @@ impl<'a, 'n, const N: usize> Admission<'a, 'n, N> {
             "operation"
         };
         let mut end = self.unread_end;
-        loop {
-            let Some((name, value, before)) = member_before(self.request, end)? else {
-                break;
-            };
+        while let Some((name, value, before)) = member_before(self.request, end)? {
             if before < self.cursor.position() || is_object_member(&name) {
                 break;
             }

@@ -3,7 +3,9 @@
 
 mod bench;
 mod cli;
+mod commands;
 mod host;
+mod inputs;
 mod metadata;
 mod registry;
 mod request;
@@ -16,7 +18,7 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
-    match cli::execute(cli) {
+    match commands::execute(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             // One line, like kwctl's `Error: …`, with the causes joined by ": ".

@@ -163,115 +163,84 @@ fn validate_rule(rule: &Rule) -> Result<()> {
     Ok(())
 }
 
-fn read_leb128_u32(bytes: &[u8], pos: &mut usize) -> Result<u32> {
-    let mut result: u32 = 0;
-    for shift in (0..35).step_by(7) {
-        let byte = *bytes
-            .get(*pos)
-            .ok_or_else(|| anyhow!("truncated WebAssembly module"))?;
-        *pos += 1;
-        result |= u32::from(byte & 0x7f) << shift;
-        if byte & 0x80 == 0 {
-            return Ok(result);
-        }
-    }
-    bail!("invalid LEB128 number in WebAssembly module")
-}
-
-fn write_leb128_u32(mut value: u32, out: &mut Vec<u8>) {
-    loop {
-        let byte = (value & 0x7f) as u8;
-        value >>= 7;
-        if value == 0 {
-            out.push(byte);
-            return;
-        }
-        out.push(byte | 0x80);
-    }
-}
-
-/// One top-level section of a module: its id, its whole byte range and, for custom
-/// sections, its name and payload.
+/// One top-level section of a module: its id and contents (for a custom section, its name and
+/// then its data).
 struct Section<'a> {
     id: u8,
-    raw: &'a [u8],
-    custom: Option<(&'a str, &'a [u8])>,
+    contents: &'a [u8],
+    custom_name: Option<&'a str>,
 }
 
+/// The top-level sections of a core module, read with wasmparser (which rejects what kwctl's
+/// parser rejects: truncated sections, over-long LEB128 numbers, components).
 fn sections(module: &[u8]) -> Result<Vec<Section<'_>>> {
-    if module.len() < 8 || &module[0..4] != b"\0asm" {
-        bail!("not a WebAssembly module");
-    }
-    if module[4..8] != [1, 0, 0, 0] {
-        bail!("unsupported WebAssembly version (a component, not a core module?)");
-    }
-    let mut pos = 8;
     let mut found = Vec::new();
-    while pos < module.len() {
-        let start = pos;
-        let id = module[pos];
-        pos += 1;
-        let size = read_leb128_u32(module, &mut pos)? as usize;
-        let end = pos
-            .checked_add(size)
-            .filter(|end| *end <= module.len())
-            .ok_or_else(|| anyhow!("truncated WebAssembly module"))?;
-        let custom = if id == 0 {
-            let mut name_pos = pos;
-            let name_len = read_leb128_u32(module, &mut name_pos)? as usize;
-            let name_end = name_pos
-                .checked_add(name_len)
-                .filter(|e| *e <= end)
-                .ok_or_else(|| anyhow!("invalid custom section name"))?;
-            let name = std::str::from_utf8(&module[name_pos..name_end])
-                .map_err(|_| anyhow!("custom section name is not UTF-8"))?;
-            Some((name, &module[name_end..end]))
-        } else {
-            None
+    for payload in wasmparser::Parser::new(0).parse_all(module) {
+        let payload = payload.map_err(|e| anyhow!("not a valid WebAssembly module: {e}"))?;
+        if let wasmparser::Payload::Version { encoding, .. } = &payload {
+            if *encoding != wasmparser::Encoding::Module {
+                bail!("unsupported WebAssembly version (a component, not a core module?)");
+            }
+        }
+        let custom_name = match &payload {
+            wasmparser::Payload::CustomSection(reader) => Some(reader.name()),
+            _ => None,
         };
-        found.push(Section {
-            id,
-            raw: &module[start..end],
-            custom,
-        });
-        pos = end;
+        if let Some((id, range)) = payload.as_section() {
+            let range = usize::try_from(range.start)?..usize::try_from(range.end)?;
+            found.push(Section {
+                id,
+                contents: &module[range],
+                custom_name,
+            });
+        }
     }
     Ok(found)
 }
 
-/// Reads the embedded metadata, if any.
-pub fn read_metadata(module: &[u8]) -> Result<Option<Metadata>> {
-    for section in sections(module)? {
-        if let Some((METADATA_SECTION, data)) = section.custom {
-            let metadata = serde_json::from_slice(data)
-                .map_err(|e| anyhow!("invalid {METADATA_SECTION} section: {e}"))?;
-            return Ok(Some(metadata));
+/// The data of the metadata section, if any.
+fn metadata_section(module: &[u8]) -> Result<Option<&[u8]>> {
+    for payload in wasmparser::Parser::new(0).parse_all(module) {
+        let payload = payload.map_err(|e| anyhow!("not a valid WebAssembly module: {e}"))?;
+        if let wasmparser::Payload::CustomSection(reader) = payload {
+            if reader.name() == METADATA_SECTION {
+                return Ok(Some(reader.data()));
+            }
         }
     }
     Ok(None)
 }
 
-/// Returns the module with its metadata section replaced by `metadata`.
+/// Reads the embedded metadata, if any.
+pub fn read_metadata(module: &[u8]) -> Result<Option<Metadata>> {
+    sections(module)?;
+    let Some(data) = metadata_section(module)? else {
+        return Ok(None);
+    };
+    let metadata = serde_json::from_slice(data)
+        .map_err(|e| anyhow!("invalid {METADATA_SECTION} section: {e}"))?;
+    Ok(Some(metadata))
+}
+
+/// Returns the module with its metadata section replaced by `metadata` (written last, where
+/// `kwctl annotate` writes it).
 pub fn embed_metadata(module: &[u8], metadata: &Metadata) -> Result<Vec<u8>> {
-    let mut out = module[..8].to_vec();
+    let mut out = wasm_encoder::Module::new();
     for section in sections(module)? {
-        if section.id == 0 && matches!(section.custom, Some((METADATA_SECTION, _))) {
+        if section.custom_name == Some(METADATA_SECTION) {
             continue;
         }
-        out.extend_from_slice(section.raw);
+        out.section(&wasm_encoder::RawSection {
+            id: section.id,
+            data: section.contents,
+        });
     }
     let data = serde_json::to_vec(metadata)?;
-    let mut payload = Vec::with_capacity(data.len() + 32);
-    write_leb128_u32(METADATA_SECTION.len() as u32, &mut payload);
-    payload.extend_from_slice(METADATA_SECTION.as_bytes());
-    payload.extend_from_slice(&data);
-    out.push(0);
-    write_leb128_u32(
-        u32::try_from(payload.len()).map_err(|_| anyhow!("metadata too large"))?,
-        &mut out,
-    );
-    out.extend_from_slice(&payload);
-    Ok(out)
+    out.section(&wasm_encoder::CustomSection {
+        name: METADATA_SECTION.into(),
+        data: data.into(),
+    });
+    Ok(out.finish())
 }
 
 #[cfg(test)]
@@ -302,20 +271,38 @@ mod tests {
         assert_eq!(validate_rule(&rule(resources)).is_ok(), valid);
     }
 
-    #[test]
-    fn leb128_round_trip() {
-        for value in [0u32, 1, 127, 128, 300, 16_384, u32::MAX] {
-            let mut bytes = Vec::new();
-            write_leb128_u32(value, &mut bytes);
-            let mut pos = 0;
-            assert_eq!(read_leb128_u32(&bytes, &mut pos).unwrap(), value);
-            assert_eq!(pos, bytes.len());
-        }
+    #[rstest]
+    #[case::truncated_section(b"\0asm\x01\0\0\0\x01\x10".as_slice())]
+    // A section size whose fifth LEB128 byte has high bits set: more than 32 bits.
+    #[case::over_long_leb128(b"\0asm\x01\0\0\0\x00\xff\xff\xff\xff\x7f".as_slice())]
+    #[case::component(b"\0asm\x0d\0\x01\0".as_slice())]
+    fn malformed_modules_are_errors(#[case] module: &[u8]) {
+        assert!(sections(module).is_err());
+        assert!(read_metadata(module).is_err());
+    }
+
+    fn metadata() -> Metadata {
+        serde_json::from_value(serde_json::json!({"rules": [], "mutating": false})).unwrap()
     }
 
     #[test]
-    fn truncated_module_is_an_error() {
-        let module = b"\0asm\x01\0\0\0\x01\x10";
-        assert!(sections(module).is_err());
+    fn embedding_replaces_the_section_and_keeps_the_others() {
+        let mut module = wasm_encoder::Module::new();
+        module.section(&wasm_encoder::CustomSection {
+            name: "producers".into(),
+            data: b"x".as_slice().into(),
+        });
+        let module = module.finish();
+        let once = embed_metadata(&module, &metadata()).unwrap();
+        let twice = embed_metadata(&once, &metadata()).unwrap();
+        assert_eq!(once, twice);
+        assert!(read_metadata(&twice).unwrap().is_some());
+        assert_eq!(read_metadata(&module).unwrap().map(|_| ()), None);
+        let names: Vec<_> = sections(&twice)
+            .unwrap()
+            .into_iter()
+            .filter_map(|s| s.custom_name)
+            .collect();
+        assert_eq!(names, ["producers", METADATA_SECTION]);
     }
 }

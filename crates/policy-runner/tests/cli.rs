@@ -1,5 +1,8 @@
 //! End-to-end tests of the `policy-runner` binary, driven by the test-only guest module.
 
+mod common;
+
+use common::{runner, workspace};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -8,13 +11,6 @@ use std::sync::OnceLock;
 use base64::Engine as _;
 use rstest::rstest;
 use serde_json::{json, Value};
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
 
 /// Builds the test guest once per test run.
 fn test_guest() -> &'static Path {
@@ -62,14 +58,6 @@ fn request() -> Value {
         "oldObject": null,
         "dryRun": null,
     })
-}
-
-fn runner(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_policy-runner"))
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
 }
 
 fn run_behaviour(behaviour: &str, extra: &[&str]) -> Output {

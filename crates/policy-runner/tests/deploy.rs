@@ -2,7 +2,9 @@
 //! CRD types (so a typo fails the build), its settings are accepted by its policy, and the
 //! committed artifacthub-pkg.yml files are what `make artifacthub` generates.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::{annotated, runner, workspace};
 use std::process::Command;
 
 use kubewarden_policy_sdk::crd::policies::admission_policy::AdmissionPolicy;
@@ -10,33 +12,13 @@ use kubewarden_policy_sdk::crd::policies::cluster_admission_policy::ClusterAdmis
 
 const POLICIES: [&str; 2] = ["antrea-agent-status-updates", "antrea-hostpath-guard"];
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
-
-fn runner(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_policy-runner"))
-        .args(args)
-        .current_dir(workspace())
-        .output()
-        .unwrap()
-}
-
-fn annotated(policy: &str) -> Option<PathBuf> {
-    let path = workspace().join(format!("policies/{policy}/annotated-policy.wasm"));
-    path.exists().then_some(path)
-}
-
 #[test]
 fn deploy_manifests_parse_into_kubewarden_crds() {
     for policy in POLICIES {
         let path = workspace().join(format!("deploy/{policy}.yaml"));
         let text = std::fs::read_to_string(&path).unwrap();
         let manifest: ClusterAdmissionPolicy =
-            serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            serde_norway::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         assert_eq!(manifest.metadata.name.as_deref(), Some(policy));
         assert!(
             manifest
@@ -56,7 +38,7 @@ fn deploy_manifests_parse_into_kubewarden_crds() {
 fn status_update_manifest_restricts_the_webhook_to_its_usernames() {
     let text = std::fs::read_to_string(workspace().join("deploy/antrea-agent-status-updates.yaml"))
         .unwrap();
-    let manifest: ClusterAdmissionPolicy = serde_yaml::from_str(&text).unwrap();
+    let manifest: ClusterAdmissionPolicy = serde_norway::from_str(&text).unwrap();
     let usernames = manifest.spec.clone().expect("spec").settings.0["usernames"]
         .as_array()
         .unwrap()
@@ -91,7 +73,7 @@ fn deploy_settings_are_valid_for_their_policy() {
         };
         let text =
             std::fs::read_to_string(workspace().join(format!("deploy/{policy}.yaml"))).unwrap();
-        let manifest: ClusterAdmissionPolicy = serde_yaml::from_str(&text).unwrap();
+        let manifest: ClusterAdmissionPolicy = serde_norway::from_str(&text).unwrap();
         let settings =
             serde_json::to_string(&manifest.spec.clone().expect("spec").settings.0).unwrap();
         let request = workspace().join(format!("policies/{policy}/test_data/{fixture}"));
@@ -132,7 +114,7 @@ fn scaffolded_manifests_parse_into_kubewarden_crds() {
             "{}",
             String::from_utf8_lossy(&output.stderr)
         );
-        let manifest: ClusterAdmissionPolicy = serde_yaml::from_slice(&output.stdout).unwrap();
+        let manifest: ClusterAdmissionPolicy = serde_norway::from_slice(&output.stdout).unwrap();
         assert_eq!(
             manifest.spec.clone().expect("spec").module,
             format!("registry://ghcr.io/antrea-kubewarden/policies/{policy}:v0.1.0")
@@ -160,7 +142,7 @@ fn scaffolded_manifests_parse_into_kubewarden_crds() {
             "{}",
             String::from_utf8_lossy(&output.stderr)
         );
-        let manifest: AdmissionPolicy = serde_yaml::from_slice(&output.stdout).unwrap();
+        let manifest: AdmissionPolicy = serde_norway::from_slice(&output.stdout).unwrap();
         assert_eq!(manifest.metadata.name.as_deref(), Some("x"));
     }
 }
@@ -212,7 +194,7 @@ fn committed_artifacthub_packages_are_current() {
             generated == committed,
             "{policy}/artifacthub-pkg.yml is stale: run `make artifacthub`"
         );
-        let package: serde_yaml::Value = serde_yaml::from_str(&generated).unwrap();
+        let package: serde_norway::Value = serde_norway::from_str(&generated).unwrap();
         assert_eq!(
             package["containersImages"][0]["image"].as_str(),
             Some(format!("ghcr.io/antrea-kubewarden/policies/{policy}:v0.1.0").as_str())

@@ -1,20 +1,16 @@
 //! Push and pull against a real OCI registry (the CNCF distribution registry from Debian's
 //! `docker-registry` package) on 127.0.0.1 and a free port.
 
+mod common;
+
+use common::{runner, workspace};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const REGISTRY_BINARY: &str = "/usr/bin/docker-registry";
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
 
 struct Registry {
     child: Child,
@@ -83,14 +79,6 @@ fn start_registry() -> Option<Registry> {
         std::thread::sleep(Duration::from_millis(100));
     }
     Some(registry)
-}
-
-fn runner(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_policy-runner"))
-        .args(args)
-        .env("DOCKER_CONFIG", workspace().join("target/no-docker-config"))
-        .output()
-        .unwrap()
 }
 
 #[test]

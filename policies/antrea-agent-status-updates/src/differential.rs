@@ -80,7 +80,10 @@ fn apply(object: &mut Value, edit: &Edit) {
         Edit::Annotation(key, value) => set("annotations", key, value),
         Edit::Label(key, value) => set("labels", key, value),
         Edit::LabelsSpelled(empty) => {
-            if metadata.get("labels").is_none_or(|l| l.as_object().is_some_and(|m| m.is_empty())) {
+            if metadata
+                .get("labels")
+                .is_none_or(|l| l.as_object().is_some_and(|m| m.is_empty()))
+            {
                 metadata.insert("labels".into(), empty.clone());
             }
         }
@@ -130,8 +133,15 @@ fn reversed(value: &Value) -> Value {
 
 fn settings() -> impl Strategy<Value = Value> {
     (
-        prop::option::of(prop::sample::select(vec!["annotations-only", "status-and-labels"])),
-        prop::option::of(prop::sample::select(vec!["if-present", "required", "disabled"])),
+        prop::option::of(prop::sample::select(vec![
+            "annotations-only",
+            "status-and-labels",
+        ])),
+        prop::option::of(prop::sample::select(vec![
+            "if-present",
+            "required",
+            "disabled",
+        ])),
         prop::option::of(prop::sample::select(vec![
             vec!["node.antrea.io/"],
             vec!["nodeportlocal.antrea.io", "example.com/"],

@@ -28,12 +28,29 @@ fn fixtures() -> Vec<Value> {
 /// Paths near the protected ones, then respelled: `//`, `/./`, `x/../`, a trailing `/`.
 fn host_path() -> impl Strategy<Value = String> {
     let base = prop::sample::select(vec![
-        "/", "/var", "/var/run", "/var/run/antrea", "/var/run/antrea/openvswitch/conf.db",
-        "/run", "/run/antrea", "/run/antrea-x", "/var/log", "/var/lib/kubelet", "/proc",
-        "/proc/1/root", "/proc/self/root", "/proc/sys", "var/run/antrea", "/srv/antrea", "",
+        "/",
+        "/var",
+        "/var/run",
+        "/var/run/antrea",
+        "/var/run/antrea/openvswitch/conf.db",
+        "/run",
+        "/run/antrea",
+        "/run/antrea-x",
+        "/var/log",
+        "/var/lib/kubelet",
+        "/proc",
+        "/proc/1/root",
+        "/proc/self/root",
+        "/proc/sys",
+        "var/run/antrea",
+        "/srv/antrea",
+        "",
     ]);
-    (base, prop::collection::vec((any::<prop::sample::Index>(), 0..4u8), 0..3)).prop_map(
-        |(base, respellings)| {
+    (
+        base,
+        prop::collection::vec((any::<prop::sample::Index>(), 0..4u8), 0..3),
+    )
+        .prop_map(|(base, respellings)| {
             let mut path = base.to_string();
             for (at, how) in respellings {
                 let slashes: Vec<usize> = path.match_indices('/').map(|(i, _)| i).collect();
@@ -52,8 +69,7 @@ fn host_path() -> impl Strategy<Value = String> {
                 path.insert_str(slash, insert);
             }
             path
-        },
-    )
+        })
 }
 
 /// One change to the object under review.
@@ -79,7 +95,10 @@ fn edit() -> impl Strategy<Value = Edit> {
 
 fn shape_of(request: &Value) -> Option<Shape> {
     let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
-    Shape::of(&text(&request["kind"]["group"]), &text(&request["kind"]["kind"]))
+    Shape::of(
+        &text(&request["kind"]["group"]),
+        &text(&request["kind"]["kind"]),
+    )
 }
 
 fn apply(object: &mut Value, shape: Shape, edit: &Edit) {
@@ -88,7 +107,11 @@ fn apply(object: &mut Value, shape: Shape, edit: &Edit) {
         if !spec.is_object() {
             return;
         }
-        spec = spec.as_object_mut().unwrap().entry(*key).or_insert(json!({}));
+        spec = spec
+            .as_object_mut()
+            .unwrap()
+            .entry(*key)
+            .or_insert(json!({}));
     }
     let Some(spec) = spec.as_object_mut() else {
         return;
@@ -108,7 +131,9 @@ fn apply(object: &mut Value, shape: Shape, edit: &Edit) {
         }
         Edit::SetFirstHostPath(path) => {
             let volumes = spec.get_mut("volumes").and_then(Value::as_array_mut);
-            if let Some(volume) = volumes.and_then(|v| v.iter_mut().find(|v| v["hostPath"].is_object())) {
+            if let Some(volume) =
+                volumes.and_then(|v| v.iter_mut().find(|v| v["hostPath"].is_object()))
+            {
                 volume["hostPath"]["path"] = json!(path);
             }
         }
@@ -161,7 +186,12 @@ fn settings() -> impl Strategy<Value = Value> {
 fn request() -> impl Strategy<Value = Value> {
     (
         prop::sample::select(fixtures()),
-        prop::sample::select(vec![None, Some("tenant-a"), Some("kube-system"), Some("monitoring")]),
+        prop::sample::select(vec![
+            None,
+            Some("tenant-a"),
+            Some("kube-system"),
+            Some("monitoring"),
+        ]),
         prop::sample::select(vec!["CREATE", "UPDATE", "DELETE", "CONNECT"]),
         prop::collection::vec(edit(), 0..4),
         0..3u8,

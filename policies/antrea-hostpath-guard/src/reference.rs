@@ -23,7 +23,10 @@ pub fn verdict(payload: &[u8]) -> Result<(), String> {
         Some(settings) => serde_json::from_value(settings.clone()).map_err(|e| e.to_string())?,
     };
     let rules = Rules::from(settings);
-    let kind = request.get("kind").filter(|k| k.is_object()).ok_or("no kind")?;
+    let kind = request
+        .get("kind")
+        .filter(|k| k.is_object())
+        .ok_or("no kind")?;
     let Some(shape) = Shape::of(text(kind.get("group")), text(kind.get("kind"))) else {
         return Ok(());
     };
@@ -88,7 +91,10 @@ fn text(value: Option<&Value>) -> &str {
     value.and_then(Value::as_str).unwrap_or_default()
 }
 
-fn persistent_volume_paths(spec: &Map<String, Value>, rules: &Rules) -> Result<Vec<String>, String> {
+fn persistent_volume_paths(
+    spec: &Map<String, Value>,
+    rules: &Rules,
+) -> Result<Vec<String>, String> {
     if !rules.check_persistent_volumes {
         return Ok(Vec::new());
     }

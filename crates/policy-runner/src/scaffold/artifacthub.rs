@@ -1,108 +1,12 @@
-//! `policy-runner scaffold manifest` and `scaffold artifacthub`, like kwctl's.
+//! `scaffold artifacthub`: the `artifacthub-pkg.yml` of a policy, from its metadata and README.
 
 use anyhow::{anyhow, bail, Context, Result};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::cli::read_module;
-use crate::metadata::{self, Metadata, Rule};
-
-const ANNOTATION_TITLE: &str = "io.kubewarden.policy.title";
-const ANNOTATION_DESCRIPTION: &str = "io.kubewarden.policy.description";
-const ANNOTATION_AUTHOR: &str = "io.kubewarden.policy.author";
-const ANNOTATION_URL: &str = "io.kubewarden.policy.url";
-const ANNOTATION_SOURCE: &str = "io.kubewarden.policy.source";
-const ANNOTATION_LICENSE: &str = "io.kubewarden.policy.license";
-const ANNOTATION_OCI_URL: &str = "io.kubewarden.policy.ociUrl";
-const ANNOTATION_VERSION: &str = "io.kubewarden.policy.version";
-const ANNOTATION_DISPLAY_NAME: &str = "io.artifacthub.displayName";
-const ANNOTATION_KEYWORDS: &str = "io.artifacthub.keywords";
-const ANNOTATION_RESOURCES: &str = "io.artifacthub.resources";
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ManifestSpec {
-    module: String,
-    settings: serde_json::Value,
-    rules: Vec<Rule>,
-    mutating: bool,
-    background_audit: bool,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    context_aware_resources: Vec<metadata::ContextAwareResource>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Manifest {
-    api_version: &'static str,
-    kind: String,
-    metadata: ManifestMetadata,
-    spec: ManifestSpec,
-}
-
-#[derive(Serialize)]
-struct ManifestMetadata {
-    name: String,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    annotations: BTreeMap<String, String>,
-}
-
-/// Prints a ClusterAdmissionPolicy or AdmissionPolicy for the module, from its metadata.
-pub fn manifest(uri: &str, kind: &str, settings: Option<&str>, title: Option<&str>) -> Result<()> {
-    if !matches!(kind, "ClusterAdmissionPolicy" | "AdmissionPolicy") {
-        bail!("unsupported manifest type {kind}: use ClusterAdmissionPolicy or AdmissionPolicy");
-    }
-    // A registry URI names where the cluster pulls the module; the metadata comes from the
-    // local annotated module given with file:// or a path.
-    let module = read_module(uri)?;
-    let metadata = metadata::read_metadata(&module)?.ok_or_else(|| {
-        anyhow!("No Kubewarden metadata found inside of '{uri}': annotate it first")
-    })?;
-    let annotations = metadata.annotations.clone().unwrap_or_default();
-    let settings: serde_json::Value = match settings {
-        Some(json) => serde_json::from_str(json).context("--settings-json is not valid JSON")?,
-        None => serde_json::json!({}),
-    };
-    let name = title
-        .map(str::to_string)
-        .or_else(|| annotations.get(ANNOTATION_TITLE).cloned())
-        .unwrap_or_else(|| "generated-policy".to_string());
-    let module_uri = match (
-        annotations.get(ANNOTATION_OCI_URL),
-        annotations.get(ANNOTATION_VERSION),
-    ) {
-        (Some(oci), Some(version)) if !uri.starts_with("registry://") => {
-            format!("registry://{oci}:v{version}")
-        }
-        _ => uri.to_string(),
-    };
-    let manifest = Manifest {
-        api_version: "policies.kubewarden.io/v1",
-        kind: kind.to_string(),
-        metadata: ManifestMetadata {
-            name,
-            annotations: annotations
-                .iter()
-                .filter(|(k, _)| {
-                    k.as_str() == "io.kubewarden.policy.category"
-                        || k.as_str() == "io.kubewarden.policy.severity"
-                })
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-        },
-        spec: ManifestSpec {
-            module: module_uri,
-            settings,
-            rules: metadata.rules.clone(),
-            mutating: metadata.mutating,
-            background_audit: metadata.background_audit,
-            context_aware_resources: metadata.context_aware_resources.iter().cloned().collect(),
-        },
-    };
-    print!("---\n{}", serde_yaml::to_string(&manifest)?);
-    Ok(())
-}
+use super::*;
+use crate::metadata::Metadata;
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -198,7 +102,7 @@ pub fn artifacthub(
 ) -> Result<String> {
     let text = std::fs::read_to_string(metadata_path)
         .with_context(|| format!("cannot read metadata file {}", metadata_path.display()))?;
-    let metadata: Metadata = serde_yaml::from_str(&text)
+    let metadata: Metadata = serde_norway::from_str(&text)
         .with_context(|| format!("cannot parse metadata file {}", metadata_path.display()))?;
     let readme = std::fs::read_to_string(readme_path)
         .with_context(|| format!("cannot read {}", readme_path.display()))?;
@@ -217,7 +121,7 @@ pub fn artifacthub(
     }
     let created_at = previous
         .and_then(|path| std::fs::read_to_string(path).ok())
-        .and_then(|text| serde_yaml::from_str::<serde_yaml::Value>(&text).ok())
+        .and_then(|text| serde_norway::from_str::<serde_norway::Value>(&text).ok())
         .filter(|previous| previous["version"].as_str() == Some(version.as_str()))
         .and_then(|previous| previous["createdAt"].as_str().map(str::to_string))
         .unwrap_or_else(|| now.to_string());
@@ -263,11 +167,11 @@ pub fn artifacthub(
     );
     hub_annotations.insert(
         "kubewarden/contextAwareResources".to_string(),
-        serde_yaml::to_string(&metadata.context_aware_resources)?,
+        serde_norway::to_string(&metadata.context_aware_resources)?,
     );
     hub_annotations.insert(
         "kubewarden/rules".to_string(),
-        serde_yaml::to_string(&metadata.rules)?,
+        serde_norway::to_string(&metadata.rules)?,
     );
     if let Some(resources) = annotations.get(ANNOTATION_RESOURCES) {
         hub_annotations.insert("kubewarden/resources".to_string(), resources.clone());
@@ -295,31 +199,13 @@ pub fn artifacthub(
     };
     Ok(format!(
         "# Generated by `make artifacthub` (policy-runner scaffold artifacthub): do not edit.\n{}",
-        serde_yaml::to_string(&package)?
+        serde_norway::to_string(&package)?
     ))
 }
 
-/// Current UTC time in RFC 3339, without a date library.
+/// Current UTC time in RFC 3339, to the second (as `kwctl scaffold artifacthub` writes `createdAt`).
 pub fn now_rfc3339() -> String {
-    let seconds = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
-    let (days, rem) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
-    // Civil date from days since the epoch (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
 }
