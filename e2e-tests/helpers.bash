@@ -12,6 +12,12 @@ if [ -z "${KWCTL:-}" ]; then
   fi
 fi
 
+# Whether $KWCTL is the project's runner (some host behaviour, such as an execution timeout,
+# belongs to policy-server and the runner, not to `kwctl run`).
+is_runner() {
+  "$KWCTL" --version 2>/dev/null | grep -q '^policy-runner '
+}
+
 # evaluate POLICY REQUEST [SETTINGS_JSON]
 # Runs the annotated policy on policies/POLICY/test_data/REQUEST; stdout lands in $output,
 # stderr in $stderr, the exit code in $status.

@@ -101,12 +101,17 @@ assert_one_line_error() {
   for cut in 1 100 2000; do
     make_request truncated.json "json.dumps(base)[:-$cut]"
     run_policy "$STATUS" "$BATS_TEST_TMPDIR/truncated.json"
-    assert_one_line_error "is not valid JSON"
+    # kwctl 1.31 and the runner both print serde_json's message alone, e.g.
+    # `Error: EOF while parsing an object at line 119 column 7`.
+    assert_one_line_error "EOF while parsing"
   done
 }
 
 @test "a module that loops forever is stopped" {
   [ -f "$TEST_GUEST" ] || skip "test guest not built (make unit builds it)"
+  # `kwctl run` has no execution timeout (policy-server has one, 2 s by default): only the
+  # runner's --execution-timeout, which mirrors policy-server, stops the module.
+  is_runner || skip "kwctl run has no execution timeout; the runner mirrors policy-server's"
   run --separate-stderr timeout 60 "$KWCTL" run -r "$STATUS/test_data/pod-annotation-added.json" --settings-json '{"behaviour": "loop"}' "$TEST_GUEST"
   [ "$status" -eq 0 ]
   [ "$(response_field .allowed)" = false ]

@@ -37,10 +37,12 @@ mod value_at;
 pub use error::{ParseError, ScanError, MAX_DEPTH};
 pub use members::{Members, Split};
 #[cfg(any(test, feature = "test-support"))]
-pub use payload::payload_in_type_order;
+pub mod test_support;
 pub use payload::{Admission, SplitObject};
 pub use raw::{Picked, Raw};
 pub use scan::{same_bytes, skip_value};
+#[cfg(any(test, feature = "test-support"))]
+pub use test_support::payload_in_type_order;
 pub use value_at::ValueAt;
 
 #[cfg(test)]

@@ -329,7 +329,8 @@ fn request_not_json() {
             path.to_str().unwrap(),
             test_guest().to_str().unwrap(),
         ]),
-        "is not valid JSON",
+        // kwctl's wording: serde_json's message alone.
+        "Error: EOF while parsing an object at line 1 column 8",
     );
 }
 

@@ -4,26 +4,17 @@
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
+use json_scan::test_support;
+
 use crate::{evaluate, reference, NODE_NAME_CLAIM};
 
 const AGENT: &str = "system:serviceaccount:kube-system:antrea-agent";
 const HELM_AGENT: &str = "system:serviceaccount:antrea:antrea-agent";
 
-/// Every fixture request in `test_data/`.
+/// Every fixture request in `test_data/` (pod.json and node.json are objects, not requests).
 fn fixtures() -> Vec<Value> {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/test_data");
-    let mut names: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.extension().is_some_and(|e| e == "json"))
-        .collect();
-    names.sort();
-    names
-        .into_iter()
-        .map(|path| serde_json::from_slice::<Value>(&std::fs::read(path).unwrap()).unwrap())
-        // pod.json and node.json are objects, not requests.
-        .filter(|value| value.get("operation").is_some())
-        .collect()
+    test_support::fixtures(dir, &["pod.json", "node.json"])
 }
 
 /// One change to the new object.
@@ -116,21 +107,6 @@ fn apply(object: &mut Value, edit: &Edit) {
     }
 }
 
-/// Rebuilds objects with their keys in reverse order (a client's serialisation).
-fn reversed(value: &Value) -> Value {
-    match value {
-        Value::Object(map) => {
-            let mut out = serde_json::Map::new();
-            for (key, child) in map.iter().rev() {
-                out.insert(key.clone(), reversed(child));
-            }
-            Value::Object(out)
-        }
-        Value::Array(items) => Value::Array(items.iter().map(reversed).collect()),
-        other => other.clone(),
-    }
-}
-
 fn settings() -> impl Strategy<Value = Value> {
     (
         prop::option::of(prop::sample::select(vec![
@@ -194,7 +170,7 @@ fn request() -> impl Strategy<Value = Value> {
                 apply(&mut request["object"], edit);
             }
             if reorder {
-                request["object"] = reversed(&request["object"]);
+                request["object"] = test_support::reversed(&request["object"]);
             }
             request
         })
@@ -205,11 +181,7 @@ proptest! {
 
     #[test]
     fn evaluate_agrees_with_the_reference(request in request(), settings in settings(), typed in any::<bool>()) {
-        let payload = if typed {
-            json_scan::payload_in_type_order(&request, &settings)
-        } else {
-            serde_json::to_vec(&json!({"request": request, "settings": settings})).unwrap()
-        };
+        let payload = test_support::payload(&request, &settings, typed);
         let shipped = evaluate(&payload).map_err(|r| r.to_string());
         let reference = reference::verdict(&payload);
         prop_assert_eq!(shipped.is_ok(), reference.is_ok(), "shipped {:?}, reference {:?}", shipped, reference);

@@ -4,6 +4,8 @@
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
+use json_scan::test_support;
+
 use crate::shape::Shape;
 use crate::{evaluate, reference};
 
@@ -12,17 +14,7 @@ use crate::{evaluate, reference};
 /// depends on member order, so only the verdict's direction is pinned, by the unit tests).
 fn fixtures() -> Vec<Value> {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/test_data");
-    let mut names: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.extension().is_some_and(|e| e == "json"))
-        .filter(|path| !path.ends_with("pod-volumes-not-a-list.json"))
-        .collect();
-    names.sort();
-    names
-        .into_iter()
-        .map(|path| serde_json::from_slice::<Value>(&std::fs::read(path).unwrap()).unwrap())
-        .collect()
+    test_support::fixtures(dir, &["pod-volumes-not-a-list.json"])
 }
 
 /// Paths near the protected ones, then respelled: `//`, `/./`, `x/../`, a trailing `/`.
@@ -216,25 +208,10 @@ fn request() -> impl Strategy<Value = Value> {
                 _ => request["oldObject"] = previous,
             }
             if reorder {
-                request["object"] = reversed(&request["object"]);
+                request["object"] = test_support::reversed(&request["object"]);
             }
             request
         })
-}
-
-/// Rebuilds objects with their keys in reverse order (a client's serialisation).
-fn reversed(value: &Value) -> Value {
-    match value {
-        Value::Object(map) => {
-            let mut out = serde_json::Map::new();
-            for (key, child) in map.iter().rev() {
-                out.insert(key.clone(), reversed(child));
-            }
-            Value::Object(out)
-        }
-        Value::Array(items) => Value::Array(items.iter().map(reversed).collect()),
-        other => other.clone(),
-    }
 }
 
 proptest! {
@@ -242,11 +219,7 @@ proptest! {
 
     #[test]
     fn evaluate_agrees_with_the_reference(request in request(), settings in settings(), typed in any::<bool>()) {
-        let payload = if typed {
-            json_scan::payload_in_type_order(&request, &settings)
-        } else {
-            serde_json::to_vec(&json!({"request": request, "settings": settings})).unwrap()
-        };
+        let payload = test_support::payload(&request, &settings, typed);
         let shipped = evaluate(&payload).map_err(|r| r.to_string());
         let reference = reference::verdict(&payload);
         prop_assert_eq!(shipped.is_ok(), reference.is_ok(), "shipped {:?}, reference {:?}", shipped, reference);
