@@ -1,7 +1,7 @@
 # `make` builds both policies (policy.wasm, annotated-policy.wasm) and the runner;
 # `make test` runs every check CI runs.
 
-POLICIES := antrea-agent-status-updates antrea-hostpath-guard
+POLICIES := antrea-agent-status-updates antrea-hostpath-guard antrea-controller-placement
 RUNNER := $(CURDIR)/target/release/policy-runner
 # kwctl when installed, else the project's kwctl-compatible runner
 KWCTL ?= $(shell command -v kwctl 2>/dev/null || echo $(RUNNER))

@@ -12,6 +12,7 @@ HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parent
 STATUS = ROOT / "policies" / "antrea-agent-status-updates" / "test_data"
 HOSTPATH = ROOT / "policies" / "antrea-hostpath-guard" / "test_data"
+PLACEMENT = ROOT / "policies" / "antrea-controller-placement" / "test_data"
 AGENT = "system:serviceaccount:kube-system:antrea-agent"
 
 
@@ -111,12 +112,16 @@ def main():
     files["tenant-cronjob.json"] = load(HOSTPATH / "cronjob-safe.json")
     files["antrea-agent-daemonset.json"] = load(HOSTPATH / "antrea-agent-daemonset.json")
     files["persistent-volume.json"] = load(HOSTPATH / "pv-hostpath-safe.json")
+    files["antrea-controller-pod.json"] = load(PLACEMENT / "antrea-controller-pod.json")
+    files["antrea-controller-pod-placed.json"] = load(PLACEMENT / "controller-pod-placed.json")
+    files["kube-system-other-pod.json"] = load(PLACEMENT / "kube-system-other-pod.json")
 
     for name, content in files.items():
         (payloads / name).write_text(json.dumps(content, separators=(",", ":")) + "\n")
 
     status = "policies/antrea-agent-status-updates/annotated-policy.wasm"
     hostpath = "policies/antrea-hostpath-guard/annotated-policy.wasm"
+    placement = "policies/antrea-controller-placement/annotated-policy.wasm"
     suite = {"floor": "target/wasm32-wasip1/release/floor_guest.wasm", "benchmarks": [
         {"name": "status-updates: kubelet pods/status heartbeat", "policy": status, "request": "benches/payloads/kubelet-pod-status-heartbeat.json", "budget": 10},
         {"name": "status-updates: agent NPL annotation patch", "policy": status, "request": "benches/payloads/agent-pod-npl-annotation-patch.json", "budget": 30},
@@ -131,6 +136,10 @@ def main():
         {"name": "hostpath-guard: Antrea agent DaemonSet", "policy": hostpath, "request": "benches/payloads/antrea-agent-daemonset.json", "budget": 6},
         {"name": "hostpath-guard: PersistentVolume", "policy": hostpath, "request": "benches/payloads/persistent-volume.json", "budget": 6},
         {"name": "hostpath-guard: Pod UPDATE (old and new object)", "policy": hostpath, "request": "benches/payloads/kubelet-pod-status-heartbeat.json", "budget": 6},
+        {"name": "controller-placement: tenant Pod create", "policy": placement, "request": "benches/payloads/tenant-pod-create-five-volumes.json", "budget": 6},
+        {"name": "controller-placement: other kube-system Pod", "policy": placement, "request": "benches/payloads/kube-system-other-pod.json", "budget": 6},
+        {"name": "controller-placement: Antrea controller Pod (mutated)", "policy": placement, "request": "benches/payloads/antrea-controller-pod.json", "budget": 100},
+        {"name": "controller-placement: controller Pod already placed", "policy": placement, "request": "benches/payloads/antrea-controller-pod-placed.json", "budget": 60},
     ]}
     (HERE / "suite.json").write_text(json.dumps(suite, indent=2) + "\n")
     for name in files:

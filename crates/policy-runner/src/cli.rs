@@ -33,7 +33,8 @@ pub struct EvaluationArgs {
     /// Largest linear memory the module may use, in MiB
     #[arg(long = "memory-limit", default_value_t = 1024)]
     pub memory_limit: usize,
-    /// Policy module: a path or a file:// URI
+    /// Policy module (a path, a file:// or registry:// URI), or a YAML file of Kubewarden
+    /// policies (each evaluated in turn with its own module and settings, like kwctl)
     pub uri: String,
 }
 

@@ -6,6 +6,7 @@ mod cli;
 mod commands;
 mod host;
 mod inputs;
+mod manifest;
 mod metadata;
 mod registry;
 mod request;

@@ -134,7 +134,10 @@ impl Placement {
 }
 
 fn is_empty_term(term: &NodeSelectorTerm) -> bool {
-    term.match_expressions.as_deref().unwrap_or_default().is_empty()
+    term.match_expressions
+        .as_deref()
+        .unwrap_or_default()
+        .is_empty()
         && term.match_fields.as_deref().unwrap_or_default().is_empty()
 }
 

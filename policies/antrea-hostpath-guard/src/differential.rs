@@ -155,8 +155,10 @@ fn settings() -> impl Strategy<Value = Value> {
         ])),
         prop::option::of(prop::sample::select(vec![json!(["/var/lib/kubelet"]), json!(["/var/run/antrea", "/srv/antrea"])])),
         prop::option::of(prop::sample::select(vec![json!([]), json!([["/srv", "/var/log"]])])),
+        prop::option::of(prop::sample::select(vec![json!(["system:masters"]), json!(["admins", "ops"])])),
+        prop::option::of(prop::sample::select(vec![json!(["alice"]), json!([])])),
     )
-        .prop_map(|(proc_indirection, check_pvs, exemptions, protected, equivalent)| {
+        .prop_map(|(proc_indirection, check_pvs, exemptions, protected, equivalent, groups, users)| {
             let mut settings = json!({});
             let fields = [
                 ("procIndirection", proc_indirection.map(Value::from)),
@@ -164,6 +166,8 @@ fn settings() -> impl Strategy<Value = Value> {
                 ("exemptions", exemptions),
                 ("protectedPaths", protected),
                 ("equivalentPaths", equivalent),
+                ("exemptGroups", groups),
+                ("exemptUsernames", users),
             ];
             for (key, value) in fields {
                 if let Some(value) = value {
@@ -188,8 +192,15 @@ fn request() -> impl Strategy<Value = Value> {
         prop::collection::vec(edit(), 0..4),
         0..3u8,
         any::<bool>(),
+        prop::sample::select(vec![
+            json!({"username": "alice", "groups": ["system:authenticated"]}),
+            json!({"username": "bob", "groups": ["system:masters", "system:authenticated"]}),
+            json!({"username": "system:serviceaccount:kube-system:replicaset-controller", "groups": ["system:serviceaccounts"]}),
+            json!({"username": "carol"}),
+        ]),
     )
-        .prop_map(|(mut request, namespace, operation, edits, old, reorder)| {
+        .prop_map(|(mut request, namespace, operation, edits, old, reorder, user_info)| {
+            request["userInfo"] = user_info;
             if let Some(namespace) = namespace {
                 if request.get("namespace").is_some() {
                     request["namespace"] = json!(namespace);

@@ -27,9 +27,9 @@ use crate::volumes::{string, violations};
 policy_glue::register_policy!(evaluate: evaluate, settings: Settings);
 
 /// The request members this policy reads.
-const MEMBERS: [&str; 4] = ["kind", "name", "namespace", "operation"];
+const MEMBERS: [&str; 5] = ["kind", "name", "namespace", "operation", "userInfo"];
 
-type Payload<'a> = json_scan::Admission<'a, 'static, 4>;
+type Payload<'a> = json_scan::Admission<'a, 'static, 5>;
 
 fn invalid(error: impl std::fmt::Display) -> Rejection {
     Rejection::InvalidPayload(error.to_string())
@@ -107,7 +107,8 @@ pub fn evaluate(payload: &[u8]) -> Result<(), Rejection> {
         &mut rules,
         found,
     )?;
-    if found.is_empty() {
+    // Admins' own Pods (`kubectl debug node/…`) when their user or group is exempt.
+    if found.is_empty() || (shape == Shape::Pod && requester_exempt(&mut admission, &mut rules)?) {
         return Ok(());
     }
     Err(Rejection::ReachesProtectedPath {
@@ -115,6 +116,34 @@ pub fn evaluate(payload: &[u8]) -> Result<(), Rejection> {
         name: display_name(),
         violations: found,
     })
+}
+
+/// Whether the user who sent the request is exempt for the Pods they create directly: the
+/// request's own `userInfo`, so a Pod that a controller creates from a workload the user
+/// submitted carries the controller's identity, never the user's.
+fn requester_exempt(
+    admission: &mut Payload<'_>,
+    rules: &mut LazyRules<'_>,
+) -> Result<bool, Rejection> {
+    let rules = rules.get().map_err(invalid)?;
+    if rules.exempt_usernames.is_empty() && rules.exempt_groups.is_empty() {
+        return Ok(false);
+    }
+    let user_info = admission
+        .get("userInfo")?
+        .ok_or_else(|| invalid("missing field `userInfo`"))?;
+    let [username, groups] = user_info
+        .pick(["username", "groups"])
+        .map_err(|e| invalid(format!("userInfo: {e}")))?;
+    let username = string(username, "userInfo.username")
+        .map_err(invalid)?
+        .unwrap_or_default();
+    let groups: Vec<String> = groups
+        .map(|raw| raw.parse())
+        .transpose()
+        .map_err(|e| invalid(format!("userInfo.groups: {e}")))?
+        .unwrap_or_default();
+    Ok(rules.exempts_requester(&username, &groups))
 }
 
 /// The violations the request introduces: none for an operation that carries no object to

@@ -31,6 +31,15 @@ pub struct Settings {
     /// Pods (and templates) that may mount protected paths: Antrea's own agent.
     #[serde(default = "default_exemptions")]
     pub exemptions: Vec<Exemption>,
+    /// Users whose own Pods may mount protected paths (`kubectl debug node/…` by an admin).
+    /// Applies to a Pod the user creates directly, never to Pods a controller creates from a
+    /// workload the user submitted.
+    #[serde(default)]
+    pub exempt_usernames: Vec<String>,
+    /// Groups whose members' own Pods may mount protected paths (e.g. `system:masters`), with
+    /// the same scope as `exemptUsernames`.
+    #[serde(default)]
+    pub exempt_groups: Vec<String>,
 }
 
 fn default_protected_paths() -> Vec<String> {
@@ -60,7 +69,27 @@ impl Default for Settings {
             proc_indirection: true,
             check_persistent_volumes: true,
             exemptions: default_exemptions(),
+            exempt_usernames: Vec::new(),
+            exempt_groups: Vec::new(),
         }
+    }
+}
+
+/// Whether an identity creates Pods on behalf of others (controllers, every user, every
+/// ServiceAccount, Nodes): exempting it would exempt Pods its requester never wrote.
+fn acts_for_others(name: &str, group: bool) -> bool {
+    if group {
+        matches!(
+            name,
+            "system:authenticated"
+                | "system:unauthenticated"
+                | "system:serviceaccounts"
+                | "system:nodes"
+        ) || name.starts_with("system:serviceaccounts:")
+    } else {
+        matches!(name, "system:kube-controller-manager" | "system:anonymous")
+            || name.starts_with("system:serviceaccount:kube-system:")
+            || name.starts_with("system:node:")
     }
 }
 
@@ -99,6 +128,19 @@ impl kubewarden_policy_sdk::settings::Validatable for Settings {
                 );
             }
         }
+        for (field, names, group) in [
+            ("exemptUsernames", &self.exempt_usernames, false),
+            ("exemptGroups", &self.exempt_groups, true),
+        ] {
+            if names.iter().any(|n| n.trim().is_empty()) {
+                return Err(format!("{field} must not contain empty names"));
+            }
+            if let Some(name) = names.iter().find(|n| acts_for_others(n, group)) {
+                return Err(format!(
+                    "{field} must not name {name}: it creates Pods on behalf of others, whose Pods would be exempt"
+                ));
+            }
+        }
         Ok(())
     }
 }
@@ -110,6 +152,8 @@ pub struct Rules {
     pub proc_indirection: bool,
     pub check_persistent_volumes: bool,
     pub exemptions: Vec<Exemption>,
+    pub exempt_usernames: Vec<String>,
+    pub exempt_groups: Vec<String>,
 }
 
 impl From<Settings> for Rules {
@@ -129,6 +173,8 @@ impl From<Settings> for Rules {
             proc_indirection: settings.proc_indirection,
             check_persistent_volumes: settings.check_persistent_volumes,
             exemptions: settings.exemptions,
+            exempt_usernames: settings.exempt_usernames,
+            exempt_groups: settings.exempt_groups,
         }
     }
 }
@@ -144,6 +190,12 @@ impl Rules {
         self.exemptions
             .iter()
             .any(|e| e.namespace == namespace && e.service_account_name == service_account)
+    }
+
+    /// Whether a requester (username and groups) is exempt for the Pods it creates directly.
+    pub fn exempts_requester(&self, username: &str, groups: &[String]) -> bool {
+        self.exempt_usernames.iter().any(|u| u == username)
+            || groups.iter().any(|g| self.exempt_groups.contains(g))
     }
 
     /// The protected path a host path reaches, if any.
@@ -174,9 +226,18 @@ mod tests {
     #[case::lonely_group(json!({"equivalentPaths": [["/run"]]}), Err("each equivalentPaths group must name at least two paths"))]
     #[case::relative_equivalent(json!({"equivalentPaths": [["/var/run", "run"]]}), Err("equivalentPaths must contain absolute paths, found \"run\""))]
     #[case::empty_exemption(json!({"exemptions": [{"namespace": "", "serviceAccountName": "x"}]}), Err("exemptions need a non-empty namespace and serviceAccountName"))]
+    #[case::admins(json!({"exemptGroups": ["system:masters"], "exemptUsernames": ["alice@example.com"]}), Ok(()))]
+    #[case::blank_username(json!({"exemptUsernames": [" "]}), Err("exemptUsernames must not contain empty names"))]
+    #[case::every_user(json!({"exemptGroups": ["system:authenticated"]}), Err("exemptGroups must not name system:authenticated: it creates Pods on behalf of others, whose Pods would be exempt"))]
+    #[case::service_accounts(json!({"exemptGroups": ["system:serviceaccounts:kube-system"]}), Err("exemptGroups must not name system:serviceaccounts:kube-system"))]
+    #[case::replicaset_controller(json!({"exemptUsernames": ["system:serviceaccount:kube-system:replicaset-controller"]}), Err("exemptUsernames must not name system:serviceaccount:kube-system:replicaset-controller"))]
+    #[case::controller_manager(json!({"exemptUsernames": ["system:kube-controller-manager"]}), Err("exemptUsernames must not name system:kube-controller-manager"))]
     fn validation(#[case] settings: serde_json::Value, #[case] expected: Result<(), &str>) {
         let settings: Settings = serde_json::from_value(settings).unwrap();
-        assert_eq!(settings.validate(), expected.map_err(str::to_string));
+        match (settings.validate(), expected) {
+            (Err(error), Err(expected)) => assert!(error.starts_with(expected), "{error}"),
+            (verdict, expected) => assert_eq!(verdict, expected.map_err(str::to_string)),
+        }
     }
 
     #[rstest]

@@ -203,6 +203,20 @@ def main():
         "namespace": "tenant-a", "name": "cfg", "userInfo": {"username": "alice"},
         "object": {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg"}, "data": {"path": "/var/run/antrea"}}}
 
+    # What `kubectl debug node/worker-1 -it --image=busybox` creates: a Pod with the Node's root
+    # filesystem at /host, in the admin's current namespace, sent by the admin.
+    debug = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "node-debugger-worker-1-x7k2p", "namespace": "default"},
+             "spec": {"nodeName": "worker-1", "hostIPC": True, "hostNetwork": True, "hostPID": True, "restartPolicy": "Never",
+                      "containers": [{"name": "debugger", "image": "busybox", "stdin": True, "tty": True,
+                                      "volumeMounts": [{"name": "host-root", "mountPath": "/host"}]}],
+                      "tolerations": [{"operator": "Exists"}],
+                      "volumes": [{"name": "host-root", "hostPath": {"path": "/", "type": ""}}]}}
+    admin = {"username": "kubernetes-admin", "groups": ["kubeadm:cluster-admins", "system:masters", "system:authenticated"]}
+    files["pod-debug-node-by-admin.json"] = request(debug, username="kubernetes-admin") | {"userInfo": admin}
+    files["pod-debug-node-by-controller.json"] = request(debug, username="system:serviceaccount:kube-system:replicaset-controller")
+    debug_deployment = workload("Deployment", [host_path("host-root", "/")])
+    files["deployment-host-root-by-admin.json"] = request(debug_deployment, username="kubernetes-admin") | {"userInfo": admin}
+
     for name, content in files.items():
         (HERE / name).write_text(json.dumps(content, indent=2, sort_keys=False) + "\n")
     print("wrote %d requests" % len(files))

@@ -16,8 +16,10 @@ fn verdict(name: &str, settings: Value) -> Result<Option<Value>, String> {
     verdict_of(&fixture(name), settings)
 }
 
-const CONTROL_PLANE_EXISTS: &str = r#"{"key":"node-role.kubernetes.io/control-plane","operator":"Exists"}"#;
-const CONTROL_PLANE_TOLERATION: &str = r#"{"effect":"NoSchedule","key":"node-role.kubernetes.io/control-plane","operator":"Exists"}"#;
+const CONTROL_PLANE_EXISTS: &str =
+    r#"{"key":"node-role.kubernetes.io/control-plane","operator":"Exists"}"#;
+const CONTROL_PLANE_TOLERATION: &str =
+    r#"{"effect":"NoSchedule","key":"node-role.kubernetes.io/control-plane","operator":"Exists"}"#;
 
 fn required_terms(pod: &Value) -> Vec<String> {
     pod["spec"]["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
@@ -44,16 +46,35 @@ fn accepted_unchanged(#[case] name: &str) {
 #[test]
 fn antreas_controller_is_confined_to_control_plane_nodes() {
     let original = fixture("antrea-controller-pod.json")["object"].clone();
-    let mutated = verdict("antrea-controller-pod.json", json!({})).unwrap().unwrap();
-    assert_eq!(required_terms(&mutated), [format!(r#"{{"matchExpressions":[{CONTROL_PLANE_EXISTS}]}}"#)]);
+    let mutated = verdict("antrea-controller-pod.json", json!({}))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        required_terms(&mutated),
+        [format!(
+            r#"{{"matchExpressions":[{CONTROL_PLANE_EXISTS}]}}"#
+        )]
+    );
     let tolerations = mutated["spec"]["tolerations"].as_array().unwrap();
     // Antrea's own toleration is for the value "" only; an Exists one is added for any value.
-    assert_eq!(tolerations.last().unwrap().to_string(), CONTROL_PLANE_TOLERATION);
-    assert_eq!(tolerations.len(), original["spec"]["tolerations"].as_array().unwrap().len() + 1);
+    assert_eq!(
+        tolerations.last().unwrap().to_string(),
+        CONTROL_PLANE_TOLERATION
+    );
+    assert_eq!(
+        tolerations.len(),
+        original["spec"]["tolerations"].as_array().unwrap().len() + 1
+    );
     // Everything else is left as it was.
     let mut unmutated = mutated.clone();
-    unmutated["spec"].as_object_mut().unwrap().remove("affinity");
-    unmutated["spec"]["tolerations"].as_array_mut().unwrap().pop();
+    unmutated["spec"]
+        .as_object_mut()
+        .unwrap()
+        .remove("affinity");
+    unmutated["spec"]["tolerations"]
+        .as_array_mut()
+        .unwrap()
+        .pop();
     assert_eq!(unmutated, original);
 }
 
@@ -66,21 +87,35 @@ fn a_required_term_is_added(#[case] name: &str, #[case] terms: usize) {
     let mutated = verdict(name, json!({})).unwrap().unwrap();
     assert_eq!(required_terms(&mutated).len(), terms);
     assert_eq!(
-        mutated["spec"]["affinity"]["nodeAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"],
-        original["spec"]["affinity"]["nodeAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"]
+        mutated["spec"]["affinity"]["nodeAffinity"]
+            ["preferredDuringSchedulingIgnoredDuringExecution"],
+        original["spec"]["affinity"]["nodeAffinity"]
+            ["preferredDuringSchedulingIgnoredDuringExecution"]
     );
-    assert_eq!(mutated["spec"]["nodeSelector"], original["spec"]["nodeSelector"]);
-    assert_eq!(mutated["spec"]["tolerations"].to_string(), format!("[{CONTROL_PLANE_TOLERATION}]"));
+    assert_eq!(
+        mutated["spec"]["nodeSelector"],
+        original["spec"]["nodeSelector"]
+    );
+    assert_eq!(
+        mutated["spec"]["tolerations"].to_string(),
+        format!("[{CONTROL_PLANE_TOLERATION}]")
+    );
 }
 
 #[test]
 fn every_existing_term_gets_the_requirement_anded_in() {
-    let mutated = verdict("controller-pod-existing-terms.json", json!({})).unwrap().unwrap();
+    let mutated = verdict("controller-pod-existing-terms.json", json!({}))
+        .unwrap()
+        .unwrap();
     assert_eq!(
         required_terms(&mutated),
         [
-            format!(r#"{{"matchExpressions":[{{"key":"kubernetes.io/arch","operator":"In","values":["amd64"]}},{CONTROL_PLANE_EXISTS}]}}"#),
-            format!(r#"{{"matchExpressions":[{{"key":"kubernetes.io/arch","operator":"In","values":["arm64"]}},{CONTROL_PLANE_EXISTS}],"matchFields":[{{"key":"metadata.name","operator":"In","values":["cp-1"]}}]}}"#),
+            format!(
+                r#"{{"matchExpressions":[{{"key":"kubernetes.io/arch","operator":"In","values":["amd64"]}},{CONTROL_PLANE_EXISTS}]}}"#
+            ),
+            format!(
+                r#"{{"matchExpressions":[{{"key":"kubernetes.io/arch","operator":"In","values":["arm64"]}},{CONTROL_PLANE_EXISTS}],"matchFields":[{{"key":"metadata.name","operator":"In","values":["cp-1"]}}]}}"#
+            ),
         ]
     );
 }
@@ -91,9 +126,16 @@ fn every_existing_term_gets_the_requirement_anded_in() {
 #[case::node_selector_other_value("controller-pod-node-selector.json", json!({"secureNodes": [{"key": "kubernetes.io/os", "operator": "In", "values": ["windows"]}]}), "spec.nodeSelector kubernetes.io/os=linux contradicts the secure requirement kubernetes.io/os In [windows]")]
 #[case::term_with_other_values("controller-pod-existing-terms.json", json!({"secureNodes": [{"key": "kubernetes.io/arch", "operator": "In", "values": ["s390x"]}]}), "every term of spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution contradicts the secure requirement kubernetes.io/arch In [s390x]")]
 #[case::node_name_in_validate_mode("controller-pod-node-name.json", json!({"mode": "validate"}), "spec.nodeName is preset to worker-1")]
-fn conflicts_are_rejected_in_both_modes(#[case] name: &str, #[case] settings: Value, #[case] message: &str) {
+fn conflicts_are_rejected_in_both_modes(
+    #[case] name: &str,
+    #[case] settings: Value,
+    #[case] message: &str,
+) {
     let error = verdict(name, settings).unwrap_err();
-    assert!(error.contains(message), "{error:?} does not contain {message:?}");
+    assert!(
+        error.contains(message),
+        "{error:?} does not contain {message:?}"
+    );
 }
 
 #[rstest]
@@ -102,18 +144,27 @@ fn conflicts_are_rejected_in_both_modes(#[case] name: &str, #[case] settings: Va
 #[case::antrea_controller("antrea-controller-pod.json", "missing required node affinity node-role.kubernetes.io/control-plane Exists; toleration node-role.kubernetes.io/control-plane:NoSchedule")]
 fn validate_mode_names_what_is_missing(#[case] name: &str, #[case] message: &str) {
     let error = verdict(name, json!({"mode": "validate"})).unwrap_err();
-    assert!(error.contains(message), "{error:?} does not contain {message:?}");
+    assert!(
+        error.contains(message),
+        "{error:?} does not contain {message:?}"
+    );
 }
 
 #[test]
 fn placed_pod_passes_validate_mode() {
-    assert_eq!(verdict("controller-pod-placed.json", json!({"mode": "validate"})), Ok(None));
+    assert_eq!(
+        verdict("controller-pod-placed.json", json!({"mode": "validate"})),
+        Ok(None)
+    );
 }
 
 #[rstest]
 #[case::antrea_deployment("antrea-controller-deployment.json", Some("Deployment kube-system/antrea-controller must run on secure Nodes: missing required node affinity node-role.kubernetes.io/control-plane Exists; toleration node-role.kubernetes.io/control-plane:NoSchedule"))]
 #[case::pods_still_mutated("antrea-controller-pod.json", None)]
-fn check_workloads_rejects_but_never_mutates_deployments(#[case] name: &str, #[case] message: Option<&str>) {
+fn check_workloads_rejects_but_never_mutates_deployments(
+    #[case] name: &str,
+    #[case] message: Option<&str>,
+) {
     match (verdict(name, json!({"checkWorkloads": true})), message) {
         (Err(error), Some(message)) => assert_eq!(error, message),
         (Ok(Some(_)), None) => {}
@@ -128,7 +179,9 @@ fn custom_node_pool() {
         "secureNodes": [{"key": "pool", "operator": "In", "values": ["system"]}],
         "tolerations": [{"key": "pool", "operator": "Equal", "value": "system", "effect": "NoSchedule"}],
     });
-    let mutated = verdict("controller-pod-bare.json", settings).unwrap().unwrap();
+    let mutated = verdict("controller-pod-bare.json", settings)
+        .unwrap()
+        .unwrap();
     assert_eq!(
         required_terms(&mutated),
         [r#"{"matchExpressions":[{"key":"pool","operator":"In","values":["system"]}]}"#]
@@ -170,7 +223,10 @@ fn malformed_controller_pods_are_rejected(#[case] fields: Value, #[case] message
         request["object"]["spec"][key] = value.clone();
     }
     let error = verdict_of(&request, json!({})).unwrap_err();
-    assert!(error.contains(message), "{error:?} does not contain {message:?}");
+    assert!(
+        error.contains(message),
+        "{error:?} does not contain {message:?}"
+    );
 }
 
 #[test]
@@ -188,12 +244,19 @@ fn missing_object_is_rejected() {
 #[case::unknown_key(json!({"secureNode": []}), false, Some("invalid settings: unknown field `secureNode`"))]
 #[case::in_without_values(json!({"secureNodes": [{"key": "a", "operator": "In"}]}), false, Some("secureNodes: a In needs at least one value"))]
 #[case::empty_controllers(json!({"controllers": []}), false, Some("controllers must name at least one controller"))]
-fn settings_validation(#[case] settings: Value, #[case] valid: bool, #[case] message: Option<&str>) {
+fn settings_validation(
+    #[case] settings: Value,
+    #[case] valid: bool,
+    #[case] message: Option<&str>,
+) {
     let answer = validate_settings(&serde_json::to_vec(&settings).unwrap()).unwrap();
     let answer: Value = serde_json::from_slice(&answer).unwrap();
     assert_eq!(answer["valid"], json!(valid));
     match message {
-        Some(message) => assert!(answer["message"].as_str().unwrap().starts_with(message), "{answer}"),
+        Some(message) => assert!(
+            answer["message"].as_str().unwrap().starts_with(message),
+            "{answer}"
+        ),
         None => assert!(answer["message"].is_null()),
     }
 }
@@ -204,7 +267,8 @@ fn settings_validation(#[case] settings: Value, #[case] valid: bool, #[case] mes
 #[case::conflict("controller-pod-node-name.json")]
 fn member_order_does_not_change_the_verdict(#[case] name: &str) {
     let request = fixture(name);
-    let typed = evaluate(&json_scan::payload_in_type_order(&request, &json!({}))).map_err(|r| r.to_string());
+    let typed = evaluate(&json_scan::payload_in_type_order(&request, &json!({})))
+        .map_err(|r| r.to_string());
     assert_eq!(typed, verdict(name, json!({})));
 }
 

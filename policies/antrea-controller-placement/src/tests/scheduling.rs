@@ -52,14 +52,19 @@ fn field_matches(node: &Node, expression: &Value) -> bool {
 
 /// Whether the Pod's nodeSelector and required node affinity admit the Node.
 fn selected(spec: &Value, node: &Node) -> bool {
-    let selector_ok = spec["nodeSelector"]
-        .as_object()
-        .is_none_or(|s| s.iter().all(|(k, v)| node.labels.get(k).map(String::as_str) == v.as_str()));
-    let terms = &spec["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"];
+    let selector_ok = spec["nodeSelector"].as_object().is_none_or(|s| {
+        s.iter()
+            .all(|(k, v)| node.labels.get(k).map(String::as_str) == v.as_str())
+    });
+    let terms = &spec["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+        ["nodeSelectorTerms"];
     let affinity_ok = match terms.as_array() {
         None => true,
         Some(terms) => terms.iter().any(|term| {
-            let expressions = term["matchExpressions"].as_array().cloned().unwrap_or_default();
+            let expressions = term["matchExpressions"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
             let fields = term["matchFields"].as_array().cloned().unwrap_or_default();
             // An empty term matches no Node.
             !(expressions.is_empty() && fields.is_empty())
@@ -73,16 +78,19 @@ fn selected(spec: &Value, node: &Node) -> bool {
 /// Whether the Pod tolerates every NoSchedule/NoExecute taint of the Node.
 fn tolerated(spec: &Value, node: &Node) -> bool {
     let tolerations = spec["tolerations"].as_array().cloned().unwrap_or_default();
-    node.taints.iter().filter(|(_, _, effect)| effect != "PreferNoSchedule").all(|(key, value, effect)| {
-        tolerations.iter().any(|t| {
-            let t_key = t["key"].as_str().unwrap_or_default();
-            let operator = t["operator"].as_str().unwrap_or("Equal");
-            let t_effect = t["effect"].as_str().unwrap_or_default();
-            (t_effect.is_empty() || t_effect == effect)
-                && (t_key == key || (t_key.is_empty() && operator == "Exists"))
-                && (operator == "Exists" || t["value"].as_str().unwrap_or_default() == value)
+    node.taints
+        .iter()
+        .filter(|(_, _, effect)| effect != "PreferNoSchedule")
+        .all(|(key, value, effect)| {
+            tolerations.iter().any(|t| {
+                let t_key = t["key"].as_str().unwrap_or_default();
+                let operator = t["operator"].as_str().unwrap_or("Equal");
+                let t_effect = t["effect"].as_str().unwrap_or_default();
+                (t_effect.is_empty() || t_effect == effect)
+                    && (t_key == key || (t_key.is_empty() && operator == "Exists"))
+                    && (operator == "Exists" || t["value"].as_str().unwrap_or_default() == value)
+            })
         })
-    })
 }
 
 fn schedulable(spec: &Value, node: &Node) -> bool {
@@ -106,11 +114,19 @@ fn nodes() -> Vec<Node> {
                     labels.insert(ARCH.to_string(), arch.to_string());
                 }
                 let taints = if taints && control_plane.is_some() {
-                    vec![(CONTROL_PLANE.to_string(), control_plane.unwrap().to_string(), "NoSchedule".to_string())]
+                    vec![(
+                        CONTROL_PLANE.to_string(),
+                        control_plane.unwrap().to_string(),
+                        "NoSchedule".to_string(),
+                    )]
                 } else {
                     Vec::new()
                 };
-                nodes.push(Node { name, labels, taints });
+                nodes.push(Node {
+                    name,
+                    labels,
+                    taints,
+                });
             }
         }
     }
@@ -140,7 +156,8 @@ fn term() -> impl Strategy<Value = Value> {
                 term["matchExpressions"] = json!(expressions);
             }
             if let Some(name) = field {
-                term["matchFields"] = json!([{"key": "metadata.name", "operator": "In", "values": [name]}]);
+                term["matchFields"] =
+                    json!([{"key": "metadata.name", "operator": "In", "values": [name]}]);
             }
             term
         })
