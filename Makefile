@@ -78,7 +78,7 @@ soak: all
 # changes with the version.
 artifacthub: runner
 	@for policy in $(POLICIES); do \
-	  (cd policies/$$policy && $(RUNNER) scaffold artifacthub -m metadata.yml -u README.md --previous artifacthub-pkg.yml > artifacthub-pkg.yml.new && mv artifacthub-pkg.yml.new artifacthub-pkg.yml) || exit 1; \
+	  (cd policies/$$policy && $(RUNNER) scaffold artifacthub -m metadata.yml -u README.md -q questions-ui.yml --previous artifacthub-pkg.yml > artifacthub-pkg.yml.new && mv artifacthub-pkg.yml.new artifacthub-pkg.yml) || exit 1; \
 	done
 
 # Pushes both annotated policies: make push REGISTRY=registry://ghcr.io/you/policies TAG=v0.1.0
@@ -108,6 +108,7 @@ fuzz: fuzz-tools
 test-data:
 	python3 policies/antrea-hostpath-guard/test_data/generate.py
 	python3 policies/antrea-agent-status-updates/test_data/generate.py
+	python3 policies/antrea-controller-placement/test_data/generate.py
 
 clean:
 	cargo clean

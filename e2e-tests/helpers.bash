@@ -63,3 +63,24 @@ assert_invalid_settings() {
     return 1
   fi
 }
+
+# evaluate_manifest MANIFEST REQUEST_PATH [SED_EXPRESSION]
+# Evaluates deploy/MANIFEST as deployed (`run` on the manifest: its settings, mode and mutating
+# flag), with each module pointed at the local build; SED_EXPRESSION edits the manifest first.
+# One response line per policy of the manifest lands in $output.
+evaluate_manifest() {
+  local manifest="$1" request="$2" edit="${3:-}"
+  local local_copy="$BATS_TEST_TMPDIR/$manifest"
+  sed -E "s|module: registry://ghcr.io/antrea-kubewarden/policies/([a-z-]+):v[0-9.]+|module: file://$ROOT/policies/\\1/annotated-policy.wasm|" \
+    "$ROOT/deploy/$manifest" >"$local_copy"
+  if [ -n "$edit" ]; then sed -i -E "$edit" "$local_copy"; fi
+  run --separate-stderr "$KWCTL" run --request-path "$request" "$local_copy"
+  echo "status: $status"
+  echo "stdout: $output"
+  echo "stderr: $stderr"
+}
+
+# responses_allowed: the `allowed` of every response line, space separated
+responses_allowed() {
+  jq -r .allowed <<<"$output" | paste -sd' '
+}

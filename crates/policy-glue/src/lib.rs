@@ -15,6 +15,12 @@ use kubewarden_policy_sdk::settings::{SettingsValidationResponse, Validatable};
 use serde::de::DeserializeOwned;
 use wapc_guest::CallResult;
 
+mod cache;
+#[cfg(feature = "test-support")]
+pub mod questions;
+
+pub use cache::SettingsCache;
+
 #[doc(hidden)]
 pub use kubewarden_policy_sdk;
 #[doc(hidden)]

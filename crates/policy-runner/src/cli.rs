@@ -71,6 +71,9 @@ pub enum ScaffoldCommand {
         /// README embedded as the package's readme
         #[arg(short = 'u', long = "usage-path", default_value = "README.md")]
         usage_path: PathBuf,
+        /// The Rancher UI form (questions-ui.yml), as the kubewarden/questions-ui annotation
+        #[arg(short = 'q', long = "questions-path")]
+        questions_path: Option<PathBuf>,
         /// Version (default: the io.kubewarden.policy.version annotation)
         #[arg(long)]
         version: Option<String>,

@@ -1,60 +1,151 @@
-//! The shipped manifests and generated packaging files: every manifest parses into Kubewarden's
-//! CRD types (so a typo fails the build), its settings are accepted by its policy, and the
-//! committed artifacthub-pkg.yml files are what `make artifacthub` generates.
+//! The shipped manifests and generated packaging files: every manifest validates against
+//! Kubewarden's real CRD schemas (unknown fields and wrong types fail), its settings are accepted
+//! by its policy, the Kubewarden namespace is covered without a lock-out path, and the committed
+//! artifacthub-pkg.yml files are what `make artifacthub` generates.
 
 mod common;
 
+use common::crd::{crd_dir, violations};
 use common::{annotated, runner, workspace};
+use serde_json::{json, Value};
 use std::process::Command;
 
-use kubewarden_policy_sdk::crd::policies::admission_policy::AdmissionPolicy;
-use kubewarden_policy_sdk::crd::policies::cluster_admission_policy::ClusterAdmissionPolicy;
+const POLICIES: [&str; 3] = [
+    "antrea-agent-status-updates",
+    "antrea-hostpath-guard",
+    "antrea-controller-placement",
+];
 
-const POLICIES: [&str; 2] = ["antrea-agent-status-updates", "antrea-hostpath-guard"];
+/// Every document of `deploy/<policy>.yaml`.
+fn manifests(policy: &str) -> Vec<Value> {
+    let path = workspace().join(format!("deploy/{policy}.yaml"));
+    let text = std::fs::read_to_string(&path).unwrap();
+    serde_norway::Deserializer::from_str(&text)
+        .map(|document| {
+            <Value as serde::Deserialize>::deserialize(document)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        })
+        .collect()
+}
 
 #[test]
-fn deploy_manifests_parse_into_kubewarden_crds() {
+fn deploy_manifests_validate_against_kubewarden_crds() {
     for policy in POLICIES {
-        let path = workspace().join(format!("deploy/{policy}.yaml"));
-        let text = std::fs::read_to_string(&path).unwrap();
-        let manifest: ClusterAdmissionPolicy =
-            serde_norway::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        assert_eq!(manifest.metadata.name.as_deref(), Some(policy));
-        assert!(
-            manifest
-                .spec
-                .clone()
-                .expect("spec")
-                .module
-                .starts_with("registry://"),
-            "{}",
-            manifest.spec.clone().expect("spec").module
-        );
-        assert!(!manifest.spec.clone().expect("spec").mutating);
+        let metadata: Value = serde_norway::from_str(
+            &std::fs::read_to_string(workspace().join(format!("policies/{policy}/metadata.yml")))
+                .unwrap(),
+        )
+        .unwrap();
+        for manifest in manifests(policy) {
+            let errors = violations(&manifest);
+            assert!(errors.is_empty(), "deploy/{policy}.yaml: {errors:#?}");
+            assert_eq!(manifest["apiVersion"], "policies.kubewarden.io/v1");
+            assert_eq!(
+                manifest["spec"]["module"],
+                format!("registry://ghcr.io/antrea-kubewarden/policies/{policy}:v0.1.0")
+            );
+            assert_eq!(
+                manifest["spec"]["mutating"], metadata["mutating"],
+                "{policy}"
+            );
+            assert!(
+                manifest["spec"]["timeoutSeconds"].is_u64(),
+                "{policy}: timeoutSeconds"
+            );
+        }
     }
 }
 
 #[test]
+fn schema_check_refuses_unknown_fields_and_wrong_types() {
+    let manifest = manifests("antrea-hostpath-guard").remove(0);
+    let broken = |path: &str, value: Value| {
+        let mut copy = manifest.clone();
+        *copy
+            .pointer_mut(path.rsplit_once('/').unwrap().0)
+            .unwrap()
+            .as_object_mut()
+            .unwrap()
+            .entry(path.rsplit_once('/').unwrap().1)
+            .or_insert(Value::Null) = value;
+        violations(&copy)
+    };
+    assert!(!broken("/spec/failurePolicyy", json!("Fail")).is_empty());
+    assert!(!broken("/spec/timeoutSeconds", json!("5")).is_empty());
+    assert!(!broken(
+        "/spec/allowInsideAdmissionControllerNamespace",
+        json!("yes")
+    )
+    .is_empty());
+    assert!(!broken("/spec/rules", json!([{"operations": "CREATE"}])).is_empty());
+    assert!(!broken("/spex", json!({})).is_empty());
+    assert!(broken("/spec/timeoutSeconds", json!(7)).is_empty());
+}
+
+#[test]
+fn vendored_crds_are_kubewardens() {
+    let shared = workspace().join("../shared/kubewarden/crds");
+    if !shared.is_dir() {
+        eprintln!("skipping: {} is not here to compare with", shared.display());
+        return;
+    }
+    for entry in std::fs::read_dir(&shared).unwrap() {
+        let path = entry.unwrap().path();
+        let vendored = crd_dir().join(path.file_name().unwrap());
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            std::fs::read(&vendored).unwrap_or_default(),
+            "{} differs from {}",
+            vendored.display(),
+            path.display()
+        );
+    }
+}
+
+#[test]
+fn the_kubewarden_namespace_is_covered_without_a_lock_out() {
+    let inside = |m: &Value| m["spec"]["allowInsideAdmissionControllerNamespace"] == json!(true);
+    // The agent's requests only (matchConditions): safe to send from every namespace.
+    let status = manifests("antrea-agent-status-updates").remove(0);
+    assert!(inside(&status) && status["spec"]["failurePolicy"] == "Fail");
+    // Everywhere else fails closed; Kubewarden's own namespace fails open, so that
+    // policy-server's Pods are admitted even while policy-server is down.
+    let hostpath = manifests("antrea-hostpath-guard");
+    assert_eq!(hostpath.len(), 2);
+    assert!(!inside(&hostpath[0]) && hostpath[0]["spec"]["failurePolicy"] == "Fail");
+    assert!(inside(&hostpath[1]) && hostpath[1]["spec"]["failurePolicy"] == "Ignore");
+    assert_eq!(
+        hostpath[1]["spec"]["namespaceSelector"]["matchExpressions"],
+        json!([{"key": "kubernetes.io/metadata.name", "operator": "In", "values": ["kubewarden"]}])
+    );
+    // Kept in step: the same rules and settings in both.
+    assert_eq!(hostpath[0]["spec"]["rules"], hostpath[1]["spec"]["rules"]);
+    assert_eq!(
+        hostpath[0]["spec"]["settings"],
+        hostpath[1]["spec"]["settings"]
+    );
+    // The controller runs in kube-system: only that namespace reaches the placement policy.
+    let placement = manifests("antrea-controller-placement").remove(0);
+    assert_eq!(
+        placement["spec"]["namespaceSelector"]["matchExpressions"][0]["values"],
+        json!(["kube-system"])
+    );
+}
+
+#[test]
 fn status_update_manifest_restricts_the_webhook_to_its_usernames() {
-    let text = std::fs::read_to_string(workspace().join("deploy/antrea-agent-status-updates.yaml"))
-        .unwrap();
-    let manifest: ClusterAdmissionPolicy = serde_norway::from_str(&text).unwrap();
-    let usernames = manifest.spec.clone().expect("spec").settings.0["usernames"]
+    let manifest = manifests("antrea-agent-status-updates").remove(0);
+    let conditions = manifest["spec"]["matchConditions"].as_array().unwrap();
+    for username in manifest["spec"]["settings"]["usernames"]
         .as_array()
         .unwrap()
-        .clone();
-    let conditions = manifest
-        .spec
-        .clone()
-        .expect("spec")
-        .match_conditions
-        .unwrap();
-    for username in usernames {
+    {
         let username = username.as_str().unwrap();
         assert!(
-            conditions
-                .iter()
-                .any(|c| c.expression.contains(&format!("'{username}'"))),
+            conditions.iter().any(|c| c["expression"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("'{username}'"))),
             "{username} missing from matchConditions"
         );
     }
@@ -65,85 +156,60 @@ fn deploy_settings_are_valid_for_their_policy() {
     let fixtures = [
         ("antrea-agent-status-updates", "pod-annotation-added.json"),
         ("antrea-hostpath-guard", "antrea-agent-daemonset.json"),
+        ("antrea-controller-placement", "antrea-controller-pod.json"),
     ];
     for (policy, fixture) in fixtures {
         let Some(module) = annotated(policy) else {
             eprintln!("skipping {policy}: build it with `make` first");
             continue;
         };
-        let text =
-            std::fs::read_to_string(workspace().join(format!("deploy/{policy}.yaml"))).unwrap();
-        let manifest: ClusterAdmissionPolicy = serde_norway::from_str(&text).unwrap();
-        let settings =
-            serde_json::to_string(&manifest.spec.clone().expect("spec").settings.0).unwrap();
-        let request = workspace().join(format!("policies/{policy}/test_data/{fixture}"));
-        let output = runner(&[
-            "run",
-            "-r",
-            request.to_str().unwrap(),
-            "--settings-json",
-            &settings,
-            module.to_str().unwrap(),
-        ]);
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        let response: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-        assert_eq!(response["allowed"], serde_json::json!(true), "{response}");
+        for manifest in manifests(policy) {
+            let settings = serde_json::to_string(&manifest["spec"]["settings"]).unwrap();
+            let request = workspace().join(format!("policies/{policy}/test_data/{fixture}"));
+            let output = runner(&[
+                "run",
+                "-r",
+                request.to_str().unwrap(),
+                "--settings-json",
+                &settings,
+                module.to_str().unwrap(),
+            ]);
+            assert!(
+                output.status.success(),
+                "{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            let response: Value = serde_json::from_slice(&output.stdout).unwrap();
+            assert_eq!(response["allowed"], json!(true), "{response}");
+        }
     }
 }
 
 #[test]
-fn scaffolded_manifests_parse_into_kubewarden_crds() {
+fn scaffolded_manifests_validate_against_kubewarden_crds() {
     for policy in POLICIES {
         let Some(module) = annotated(policy) else {
             continue;
         };
         let module = module.to_str().unwrap();
-        let output = runner(&[
-            "scaffold",
-            "manifest",
-            "-t",
-            "ClusterAdmissionPolicy",
-            module,
-        ]);
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        let manifest: ClusterAdmissionPolicy = serde_norway::from_slice(&output.stdout).unwrap();
-        assert_eq!(
-            manifest.spec.clone().expect("spec").module,
-            format!("registry://ghcr.io/antrea-kubewarden/policies/{policy}:v0.1.0")
-        );
-        assert!(!manifest
-            .spec
-            .clone()
-            .expect("spec")
-            .rules
-            .unwrap()
-            .is_empty());
-        let output = runner(&[
-            "scaffold",
-            "manifest",
-            "-t",
-            "AdmissionPolicy",
-            "--title",
-            "x",
-            "--settings-json",
-            "{}",
-            module,
-        ]);
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        let manifest: AdmissionPolicy = serde_norway::from_slice(&output.stdout).unwrap();
-        assert_eq!(manifest.metadata.name.as_deref(), Some("x"));
+        for kind in ["ClusterAdmissionPolicy", "AdmissionPolicy"] {
+            let output = runner(&["scaffold", "manifest", "-t", kind, "--title", "x", module]);
+            assert!(
+                output.status.success(),
+                "{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            let manifest: Value = serde_norway::from_slice(&output.stdout).unwrap();
+            let errors = violations(&manifest);
+            assert!(errors.is_empty(), "{policy} {kind}: {errors:#?}");
+            assert_eq!(manifest["kind"], kind);
+            assert_eq!(manifest["metadata"]["name"], "x");
+            assert_eq!(
+                manifest["spec"]["module"],
+                format!("registry://ghcr.io/antrea-kubewarden/policies/{policy}:v0.1.0")
+            );
+            assert!(!manifest["spec"]["rules"].as_array().unwrap().is_empty());
+        }
     }
 }
 
@@ -177,6 +243,8 @@ fn committed_artifacthub_packages_are_current() {
                 "metadata.yml",
                 "-u",
                 "README.md",
+                "-q",
+                "questions-ui.yml",
                 "--previous",
                 "artifacthub-pkg.yml",
             ])
@@ -198,6 +266,14 @@ fn committed_artifacthub_packages_are_current() {
         assert_eq!(
             package["containersImages"][0]["image"].as_str(),
             Some(format!("ghcr.io/antrea-kubewarden/policies/{policy}:v0.1.0").as_str())
+        );
+        assert_eq!(
+            package["annotations"]["kubewarden/questions-ui"].as_str(),
+            Some(
+                std::fs::read_to_string(folder.join("questions-ui.yml"))
+                    .unwrap()
+                    .as_str()
+            )
         );
         assert_eq!(
             package["maintainers"][0]["email"].as_str(),

@@ -481,3 +481,24 @@ fn member_order_does_not_change_the_verdict(#[case] name: &str) {
     let verdict = |payload: &[u8]| evaluate(payload).map_err(|r| r.to_string());
     assert_eq!(verdict(&typed), verdict(&sorted));
 }
+
+#[test]
+fn questions_ui_matches_the_settings() {
+    use kubewarden_policy_sdk::settings::Validatable;
+    let form = include_str!("../questions-ui.yml");
+    let defaults = serde_json::to_value(settings::Settings::default()).unwrap();
+    let valid = |document: &Value| {
+        serde_json::from_value::<settings::Settings>(document.clone())
+            .map_err(|e| e.to_string())?
+            .validate()
+    };
+    assert_eq!(
+        policy_glue::questions::check(form, &defaults, valid),
+        Ok(())
+    );
+    // The check can fail: a form that forgets a setting does.
+    let forgetful = form
+        .replace("variable: mode", "variable: modes")
+        .replace("variable: procIndirection", "variable: procIndirections");
+    assert!(policy_glue::questions::check(&forgetful, &defaults, valid).is_err());
+}

@@ -13,8 +13,10 @@ pub mod placement;
 pub mod settings;
 
 use std::borrow::Cow;
+use std::rc::Rc;
 
 use json_scan::{Admission, Raw, ValueAt};
+use policy_glue::SettingsCache;
 use serde_json::Value;
 
 use crate::error::{Rejection, Who};
@@ -74,10 +76,7 @@ pub fn evaluate(payload: &[u8]) -> Result<Option<Value>, Rejection> {
     };
     let operation = string(admission.get("operation")?, "operation")?
         .ok_or_else(|| invalid("missing field `operation`"))?;
-    let settings: Settings = match admission.settings() {
-        Some(raw) => raw.parse().map_err(|e| invalid(format!("settings: {e}")))?,
-        None => Settings::default(),
-    };
+    let settings = settings(admission.settings())?;
     let reviewed = match target {
         Target::Pod => operation == "CREATE",
         Target::Deployment => {
@@ -113,6 +112,21 @@ pub fn evaluate(payload: &[u8]) -> Result<Option<Value>, Rejection> {
         .map_err(|e| invalid(format!("object: {e}")))?;
     let who = who(target, Some(&object), &mut admission)?;
     place(target, &mut object, &settings, who)
+}
+
+thread_local! {
+    static SETTINGS: SettingsCache<Settings> = const { SettingsCache::new() };
+}
+
+/// The settings, parsed once per settings document.
+fn settings(raw: Option<Raw<'_>>) -> Result<Rc<Settings>, Rejection> {
+    let bytes = raw.map(|raw| raw.bytes()).unwrap_or_default();
+    SETTINGS.with(|cache| {
+        cache.get(bytes, |_| match raw {
+            Some(raw) => raw.parse().map_err(|e| invalid(format!("settings: {e}"))),
+            None => Ok(Settings::default()),
+        })
+    })
 }
 
 /// The namespace of the object: the request's, else its metadata's, else `default`.

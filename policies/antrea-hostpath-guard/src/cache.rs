@@ -1,16 +1,14 @@
 //! The rules built from the settings, once per settings document.
 
-use std::cell::RefCell;
 use std::rc::Rc;
 
 use json_scan::Raw;
+use policy_glue::SettingsCache;
 
 use crate::settings::{Rules, Settings};
 
 thread_local! {
-    /// The rules built from the last settings seen, with those settings' bytes. policy-server
-    /// sends the same settings with every request to a policy, so the rules are built once.
-    static RULES: RefCell<Option<(Vec<u8>, Rc<Rules>)>> = const { RefCell::new(None) };
+    static RULES: SettingsCache<Rules> = const { SettingsCache::new() };
 }
 
 /// Settings and the rules derived from them, built only when a host path must be judged:
@@ -35,24 +33,15 @@ impl<'a> LazyRules<'a> {
             return Ok(rules.clone());
         }
         let key = self.settings.map(|raw| raw.bytes()).unwrap_or_default();
-        let cached = RULES.with_borrow(|cache| {
-            cache
-                .as_ref()
-                .filter(|(bytes, _)| bytes.as_slice() == key)
-                .map(|(_, rules)| rules.clone())
-        });
-        let rules = match cached {
-            Some(rules) => rules,
-            None => {
+        let rules = RULES.with(|cache| {
+            cache.get(key, |_| {
                 let settings: Settings = match self.settings {
                     Some(raw) => raw.parse().map_err(|e| format!("invalid settings: {e}"))?,
                     None => Settings::default(),
                 };
-                let rules = Rc::new(Rules::from(settings));
-                RULES.with_borrow_mut(|cache| *cache = Some((key.to_vec(), rules.clone())));
-                rules
-            }
-        };
+                Ok::<_, String>(Rules::from(settings))
+            })
+        })?;
         self.rules = Some(rules.clone());
         Ok(rules)
     }

@@ -60,6 +60,7 @@ pub fn execute(cli: Cli) -> Result<()> {
             ScaffoldCommand::Artifacthub {
                 metadata_path,
                 usage_path,
+                questions_path,
                 version,
                 previous,
             } => {
@@ -69,6 +70,7 @@ pub fn execute(cli: Cli) -> Result<()> {
                     crate::scaffold::artifacthub::artifacthub(
                         &metadata_path,
                         &usage_path,
+                        questions_path.as_deref(),
                         version.as_deref(),
                         previous.as_deref(),
                         &now

@@ -96,6 +96,7 @@ fn maintainers(author: &str) -> Result<Vec<Maintainer>> {
 pub fn artifacthub(
     metadata_path: &Path,
     readme_path: &Path,
+    questions_path: Option<&Path>,
     version: Option<&str>,
     previous: Option<&Path>,
     now: &str,
@@ -106,6 +107,15 @@ pub fn artifacthub(
         .with_context(|| format!("cannot parse metadata file {}", metadata_path.display()))?;
     let readme = std::fs::read_to_string(readme_path)
         .with_context(|| format!("cannot read {}", readme_path.display()))?;
+    let questions = questions_path
+        .map(|path| {
+            std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read questions file {}", path.display()))
+        })
+        .transpose()?;
+    if questions.as_deref() == Some("") {
+        bail!("questions-ui file is empty");
+    }
     let annotations = metadata.annotations.clone().unwrap_or_default();
     let version = match version {
         Some(version) => version.to_string(),
@@ -175,6 +185,9 @@ pub fn artifacthub(
     );
     if let Some(resources) = annotations.get(ANNOTATION_RESOURCES) {
         hub_annotations.insert("kubewarden/resources".to_string(), resources.clone());
+    }
+    if let Some(questions) = questions {
+        hub_annotations.insert("kubewarden/questions-ui".to_string(), questions);
     }
     let image = format!("{oci}:v{version}");
     let package = ArtifactHubPkg {

@@ -1,6 +1,8 @@
 //! Helpers shared by the runner's integration tests.
 #![allow(dead_code)]
 
+pub mod crd;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 

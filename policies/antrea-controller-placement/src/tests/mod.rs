@@ -273,3 +273,21 @@ fn member_order_does_not_change_the_verdict(#[case] name: &str) {
 }
 
 mod scheduling;
+
+#[test]
+fn questions_ui_matches_the_settings() {
+    use kubewarden_policy_sdk::settings::Validatable;
+    let form = include_str!("../../questions-ui.yml");
+    let defaults = serde_json::to_value(settings::Settings::default()).unwrap();
+    let valid = |document: &Value| {
+        serde_json::from_value::<settings::Settings>(document.clone())
+            .map_err(|e| e.to_string())?
+            .validate()
+    };
+    assert_eq!(
+        policy_glue::questions::check(form, &defaults, valid),
+        Ok(())
+    );
+    let drifted = form.replace("- validate\n", "- audit\n");
+    assert!(policy_glue::questions::check(&drifted, &defaults, valid).is_err());
+}
