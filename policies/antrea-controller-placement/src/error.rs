@@ -62,7 +62,7 @@ pub enum Rejection {
     Conflict {
         who: Who,
         #[source]
-        conflict: Conflict,
+        conflict: Box<Conflict>,
     },
 
     /// `mode: validate` (or a Deployment) and the placement is incomplete.

@@ -218,7 +218,7 @@ fn place(
         .plan(settings)
         .map_err(|conflict| Rejection::Conflict {
             who: who.clone(),
-            conflict,
+            conflict: Box::new(conflict),
         })?;
     if plan.is_empty() {
         return Ok(None);

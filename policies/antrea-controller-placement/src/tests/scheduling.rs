@@ -113,14 +113,13 @@ fn nodes() -> Vec<Node> {
                 if let Some(arch) = arch {
                     labels.insert(ARCH.to_string(), arch.to_string());
                 }
-                let taints = if taints && control_plane.is_some() {
-                    vec![(
+                let taints = match control_plane {
+                    Some(value) if taints => vec![(
                         CONTROL_PLANE.to_string(),
-                        control_plane.unwrap().to_string(),
+                        value.to_string(),
                         "NoSchedule".to_string(),
-                    )]
-                } else {
-                    Vec::new()
+                    )],
+                    _ => Vec::new(),
                 };
                 nodes.push(Node {
                     name,
