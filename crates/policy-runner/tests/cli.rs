@@ -330,7 +330,7 @@ fn request_not_json() {
             test_guest().to_str().unwrap(),
         ]),
         // kwctl's wording: serde_json's message alone.
-        "Error: EOF while parsing an object at line 1 column 8",
+        "Error: EOF while parsing a value at line 1 column 8",
     );
 }
 

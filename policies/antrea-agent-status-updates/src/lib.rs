@@ -58,5 +58,7 @@ pub fn evaluate(payload: &[u8]) -> Result<(), Rejection> {
 
 #[cfg(test)]
 mod differential;
+#[cfg(any(test, feature = "test-support"))]
+pub mod generators;
 #[cfg(test)]
 mod tests;

@@ -177,5 +177,7 @@ fn new_violations(
 
 #[cfg(test)]
 mod differential;
+#[cfg(any(test, feature = "test-support"))]
+pub mod generators;
 #[cfg(test)]
 mod tests;

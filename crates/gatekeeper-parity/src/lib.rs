@@ -1,0 +1,67 @@
+//! Test support for the Gatekeeper edition (`gatekeeper/`): a ConstraintTemplate's Rego
+//! evaluated with regorus on Gatekeeper's input shape (`input.review` is the AdmissionRequest,
+//! `input.parameters` the constraint's parameters), as Gatekeeper evaluates the `rego:` field.
+
+#![warn(missing_docs)]
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+/// The repository root.
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A YAML file of the repository, parsed.
+pub fn yaml(path: &str) -> Value {
+    let path = workspace().join(path);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_norway::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// A ConstraintTemplate, compiled once and evaluated on many requests.
+pub struct Template {
+    engine: regorus::Engine,
+    package: String,
+}
+
+impl Template {
+    /// Loads `gatekeeper/<policy>/template.yaml`. The Rego is parsed in v0 mode, as Gatekeeper
+    /// parses the `rego:` field (the module opts into the v1 keywords with `import rego.v1`).
+    pub fn load(policy: &str) -> Self {
+        let template = yaml(&format!("gatekeeper/{policy}/template.yaml"));
+        let rego = template["spec"]["targets"][0]["rego"]
+            .as_str()
+            .expect("a rego field")
+            .to_string();
+        let mut engine = regorus::Engine::new();
+        engine.set_rego_v0(true);
+        engine.set_strict_builtin_errors(false);
+        let package = engine
+            .add_policy(format!("{policy}.rego"), rego)
+            .unwrap_or_else(|e| panic!("{policy}: {e}"));
+        Template { engine, package }
+    }
+
+    /// The violation messages for a request (an AdmissionRequest) under these parameters.
+    pub fn violations(&mut self, request: &Value, parameters: &Value) -> Vec<String> {
+        let input = serde_json::json!({"review": request, "parameters": parameters});
+        self.engine
+            .set_input(regorus::Value::from_json_str(&input.to_string()).expect("valid JSON"));
+        let result = self
+            .engine
+            .eval_rule(format!("{}.violation", self.package))
+            .unwrap_or_else(|e| panic!("evaluation failed: {e}"));
+        let result: Value =
+            serde_json::from_str(&result.to_json_str().expect("JSON")).expect("JSON");
+        match result {
+            Value::Array(items) => items
+                .into_iter()
+                .map(|v| v["msg"].as_str().unwrap_or_default().to_string())
+                .collect(),
+            // An undefined set: no violation.
+            _ => Vec::new(),
+        }
+    }
+}
