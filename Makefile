@@ -13,7 +13,7 @@ MAX_MODULE_BYTES := 307200
 # Seconds each fuzz target runs in `make test`; `make fuzz` runs them longer.
 FUZZ_SECONDS ?= 5
 
-.PHONY: all runner policies floor fuzz-tools fuzz-smoke fuzz soak artifacthub push test fmt-check clippy unit unit-wasm e2e-tests bats size-check test-data bench bench-data clean
+.PHONY: all runner policies floor fuzz-tools fuzz-smoke fuzz soak artifacthub push gatekeeper-suites test fmt-check clippy unit unit-wasm e2e-tests bats size-check test-data bench bench-data clean
 
 # rust-toolchain.toml names the toolchain, the wasm32-wasip1 target and the components: rustup
 # installs them on first use. Every build is --locked to the committed Cargo.lock.
@@ -89,6 +89,10 @@ push: policies
 
 bench-data:
 	python3 benches/generate.py
+
+# The gator suites of the Gatekeeper edition, from the Kubewarden fixtures and verdicts.
+gatekeeper-suites: policies
+	python3 gatekeeper/generate.py
 
 # Fuzzing needs nightly (sanitizers) and cargo-fuzz: installed here when missing.
 fuzz-tools:

@@ -114,6 +114,9 @@ pub fn respond(verdict: impl IntoVerdict) -> CallResult {
 #[macro_export]
 macro_rules! register_policy {
     (evaluate: $evaluate:path, settings: $settings:ty $(,)?) => {
+        // Exported from the WebAssembly module only: natively, several policies link into one
+        // test or fuzz binary.
+        #[cfg(target_arch = "wasm32")]
         #[unsafe(no_mangle)]
         pub extern "C" fn wapc_init() {
             $crate::wapc_guest::register_function("validate", |payload: &[u8]| {
