@@ -37,6 +37,11 @@ for name, request in requests(HOSTPATH):
         if paths:
             for choice in range(16):
                 write("hostpath_differential", "%s-%d" % (name, choice), bytes([choice]) + "\n".join(paths).encode())
+PLACEMENT = sorted((ROOT / "policies/antrea-controller-placement/test_data").glob("*.json"))
+for name, request in requests(PLACEMENT):
+    spec = (request.get("object") or {}).get("spec")
+    if isinstance(spec, dict):
+        write("placement_pod", name, json.dumps(spec))
 for target, settings in {
     "status_updates_settings": [{}, {"usernames": ["a"], "mode": "status-and-labels", "nodeBinding": "required", "allowedAnnotationKeys": ["x/"]}],
     "hostpath_settings": [{}, {"protectedPaths": ["/a"], "equivalentPaths": [["/a", "/b"]], "procIndirection": False, "checkPersistentVolumes": True, "exemptions": [{"namespace": "n", "serviceAccountName": "s"}]}],

@@ -215,6 +215,8 @@ proptest! {
         match evaluate(&payload(&spec)) {
             Ok(Some(mutated)) => {
                 let mutated = &mutated["spec"];
+                // Complete and idempotent: the mutated Pod is accepted unchanged.
+                prop_assert_eq!(evaluate(&payload(mutated)), Ok(None));
                 for node in &nodes {
                     if schedulable(mutated, node) {
                         prop_assert!(secure(node), "mutated Pod schedules on {node:?}: {mutated}");
