@@ -47,73 +47,95 @@ fn operation<'a>(admission: &mut Payload<'a>) -> Result<Cow<'a, str>, Rejection>
         .ok_or_else(|| invalid("missing field `operation`"))
 }
 
+/// The object under review: its kind, where it holds its pod spec, and its name for messages.
+struct Target<'a> {
+    shape: Shape,
+    kind: String,
+    namespace: Option<Cow<'a, str>>,
+    name: Option<Cow<'a, str>>,
+}
+
+impl<'a> Target<'a> {
+    /// `None` for a kind the policy does not judge.
+    fn read(admission: &mut Payload<'a>) -> Result<Option<Self>, Rejection> {
+        let [group, kind] = admission
+            .get("kind")?
+            .ok_or_else(|| invalid("missing field `kind`"))?
+            .pick(["group", "kind"])
+            .map_err(|e| invalid(format!("kind: {e}")))?;
+        let group = string(group, "kind.group").map_err(invalid)?;
+        let kind = string(kind, "kind.kind").map_err(invalid)?;
+        let Some(shape) = Shape::of(
+            &group.unwrap_or_default(),
+            kind.as_deref().unwrap_or_default(),
+        ) else {
+            return Ok(None);
+        };
+        // PersistentVolumes are cluster-scoped: no namespace to read.
+        let namespace = match shape {
+            Shape::PersistentVolume => None,
+            _ => string(admission.get("namespace")?, "namespace").map_err(invalid)?,
+        };
+        Ok(Some(Target {
+            shape,
+            kind: kind.unwrap_or_default().into_owned(),
+            namespace,
+            name: string(admission.get("name")?, "name").map_err(invalid)?,
+        }))
+    }
+
+    /// `namespace/name` for messages, built only when a request is rejected.
+    fn display_name(&self) -> String {
+        match (self.namespace.as_deref(), self.name.as_deref()) {
+            (Some(ns), Some(name)) if !ns.is_empty() && !name.is_empty() => format!("{ns}/{name}"),
+            (Some(ns), _) if !ns.is_empty() => format!("{ns}/(unnamed)"),
+            (_, Some(name)) if !name.is_empty() => name.to_string(),
+            _ => "(unnamed)".to_string(),
+        }
+    }
+
+    fn malformed(&self, reason: String) -> Rejection {
+        Rejection::MalformedObject {
+            kind: self.kind.clone(),
+            name: self.display_name(),
+            reason,
+        }
+    }
+}
+
 /// Decides a validate payload: `Ok(())` accepts, `Err` says why the request is rejected.
 pub fn evaluate(payload: &[u8]) -> Result<(), Rejection> {
     let mut admission = Payload::read(payload, MEMBERS)?;
-    let [group, kind] = admission
-        .get("kind")?
-        .ok_or_else(|| invalid("missing field `kind`"))?
-        .pick(["group", "kind"])
-        .map_err(|e| invalid(format!("kind: {e}")))?;
-    let group = string(group, "kind.group").map_err(invalid)?;
-    let kind = string(kind, "kind.kind").map_err(invalid)?;
-    let Some(shape) = Shape::of(
-        &group.unwrap_or_default(),
-        kind.as_deref().unwrap_or_default(),
-    ) else {
+    let Some(target) = Target::read(&mut admission)? else {
         return Ok(());
-    };
-    let kind = kind.unwrap_or_default().into_owned();
-    // PersistentVolumes are cluster-scoped: no namespace to read.
-    let namespace = match shape {
-        Shape::PersistentVolume => None,
-        _ => string(admission.get("namespace")?, "namespace").map_err(invalid)?,
-    };
-    let name = string(admission.get("name")?, "name").map_err(invalid)?;
-    // Messages only: built when a request is rejected.
-    let display_name = || match (namespace.as_deref(), name.as_deref()) {
-        (Some(ns), Some(name)) if !ns.is_empty() && !name.is_empty() => format!("{ns}/{name}"),
-        (Some(ns), _) if !ns.is_empty() => format!("{ns}/(unnamed)"),
-        (_, Some(name)) if !name.is_empty() => name.to_string(),
-        _ => "(unnamed)".to_string(),
-    };
-    let malformed = |reason: String| Rejection::MalformedObject {
-        kind: kind.clone(),
-        name: display_name(),
-        reason,
     };
     let object = match admission.object()? {
         Some(object) if object.is_object() => object,
         _ if !judged(&operation(&mut admission)?) => return Ok(()),
         None => {
             return Err(Rejection::MissingObject {
-                kind,
-                name: display_name(),
+                kind: target.kind.clone(),
+                name: target.display_name(),
             })
         }
-        Some(_) => return Err(malformed("request.object is not a JSON object".to_string())),
+        Some(_) => return Err(target.malformed("request.object is not a JSON object".to_string())),
     };
+    let (shape, namespace) = (target.shape, target.namespace.as_deref());
     let mut rules = LazyRules::new(admission.settings());
-    let found = match violations(shape, object, namespace.as_deref(), &mut rules) {
+    let found = match violations(shape, object, namespace, &mut rules) {
         Ok(found) if found.is_empty() => return Ok(()),
         Ok(found) => found,
         Err(_) if !judged(&operation(&mut admission)?) => return Ok(()),
-        Err(reason) => return Err(malformed(reason)),
+        Err(reason) => return Err(target.malformed(reason)),
     };
-    let found = new_violations(
-        &mut admission,
-        shape,
-        namespace.as_deref(),
-        &mut rules,
-        found,
-    )?;
+    let found = new_violations(&mut admission, shape, namespace, &mut rules, found)?;
     // Admins' own Pods (`kubectl debug node/…`) when their user or group is exempt.
     if found.is_empty() || (shape == Shape::Pod && requester_exempt(&mut admission, &mut rules)?) {
         return Ok(());
     }
     Err(Rejection::ReachesProtectedPath {
-        kind,
-        name: display_name(),
+        name: target.display_name(),
+        kind: target.kind,
         violations: found,
     })
 }

@@ -7,7 +7,7 @@ mod run;
 
 use anyhow::Result;
 
-use crate::cli::{Cli, Command, ScaffoldCommand};
+use crate::cli::{Cli, Command};
 
 /// Runs one subcommand.
 pub fn execute(cli: Cli) -> Result<()> {
@@ -45,40 +45,7 @@ pub fn execute(cli: Cli) -> Result<()> {
             output_path,
             uri,
         } => push_pull::pull(&output_path, &uri, insecure),
-        Command::Scaffold { what } => match what {
-            ScaffoldCommand::Manifest {
-                kind,
-                settings_json,
-                title,
-                uri,
-            } => crate::scaffold::manifest::manifest(
-                &uri,
-                &kind,
-                settings_json.as_deref(),
-                title.as_deref(),
-            ),
-            ScaffoldCommand::Artifacthub {
-                metadata_path,
-                usage_path,
-                questions_path,
-                version,
-                previous,
-            } => {
-                let now = crate::scaffold::artifacthub::now_rfc3339();
-                print!(
-                    "{}",
-                    crate::scaffold::artifacthub::artifacthub(
-                        &metadata_path,
-                        &usage_path,
-                        questions_path.as_deref(),
-                        version.as_deref(),
-                        previous.as_deref(),
-                        &now
-                    )?
-                );
-                Ok(())
-            }
-        },
+        Command::Scaffold { what } => crate::scaffold::run(what),
         Command::Annotate {
             metadata_path,
             usage_path,

@@ -90,36 +90,15 @@ fn maintainers(author: &str) -> Result<Vec<Maintainer>> {
     Ok(found)
 }
 
-/// Builds the artifacthub-pkg.yml of a policy from its metadata.yml and README, like
-/// `kwctl scaffold artifacthub`. `created_at` is kept from `previous` when the version did not
-/// change, so regenerating is idempotent.
-pub fn artifacthub(
-    metadata_path: &Path,
-    readme_path: &Path,
-    questions_path: Option<&Path>,
-    version: Option<&str>,
-    previous: Option<&Path>,
-    now: &str,
-) -> Result<String> {
-    let text = std::fs::read_to_string(metadata_path)
-        .with_context(|| format!("cannot read metadata file {}", metadata_path.display()))?;
-    let metadata: Metadata = serde_norway::from_str(&text)
-        .with_context(|| format!("cannot parse metadata file {}", metadata_path.display()))?;
-    let readme = std::fs::read_to_string(readme_path)
-        .with_context(|| format!("cannot read {}", readme_path.display()))?;
-    let questions = questions_path
-        .map(|path| {
-            std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read questions file {}", path.display()))
-        })
-        .transpose()?;
-    if questions.as_deref() == Some("") {
-        bail!("questions-ui file is empty");
-    }
-    let annotations = metadata.annotations.clone().unwrap_or_default();
+fn read(path: &Path, what: &str) -> Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("cannot read {what} {}", path.display()))
+}
+
+/// The version: given, else the metadata's; it must be `MAJOR.MINOR.PATCH`.
+fn version_of(annotations: &BTreeMap<String, String>, version: Option<&str>) -> Result<String> {
     let version = match version {
         Some(version) => version.to_string(),
-        None => required(&annotations, ANNOTATION_VERSION)?.clone(),
+        None => required(annotations, ANNOTATION_VERSION)?.clone(),
     };
     let parts: Vec<&str> = version.split('.').collect();
     if parts.len() != 3
@@ -129,13 +108,20 @@ pub fn artifacthub(
     {
         bail!("policy version must be in semver: {version:?}");
     }
-    let created_at = previous
+    Ok(version)
+}
+
+/// `createdAt` of a previous package of the same version, else `now`.
+fn created_at(previous: Option<&Path>, version: &str, now: &str) -> String {
+    previous
         .and_then(|path| std::fs::read_to_string(path).ok())
         .and_then(|text| serde_norway::from_str::<serde_norway::Value>(&text).ok())
-        .filter(|previous| previous["version"].as_str() == Some(version.as_str()))
+        .filter(|previous| previous["version"].as_str() == Some(version))
         .and_then(|previous| previous["createdAt"].as_str().map(str::to_string))
-        .unwrap_or_else(|| now.to_string());
-    let oci = required(&annotations, ANNOTATION_OCI_URL)?;
+        .unwrap_or_else(|| now.to_string())
+}
+
+fn keywords(annotations: &BTreeMap<String, String>) -> Result<Option<Vec<String>>> {
     let keywords = annotations.get(ANNOTATION_KEYWORDS).map(|csv| {
         csv.split(',')
             .map(|k| k.trim().to_string())
@@ -147,14 +133,15 @@ pub fn artifacthub(
     {
         bail!("annotation \"{ANNOTATION_KEYWORDS}\" in policy metadata is malformed, must be csv values");
     }
-    let links = annotations.get(ANNOTATION_SOURCE).map(|source| {
+    Ok(keywords)
+}
+
+/// The source link, and the release download of a GitHub source.
+fn links(annotations: &BTreeMap<String, String>, version: &str) -> Option<Vec<NameUrl>> {
+    annotations.get(ANNOTATION_SOURCE).map(|source| {
         let mut links = Vec::new();
-        if source.starts_with("https://github.com/") {
-            let repository: Vec<&str> = source
-                .trim_start_matches("https://github.com/")
-                .split('/')
-                .take(2)
-                .collect();
+        if let Some(path) = source.strip_prefix("https://github.com/") {
+            let repository: Vec<&str> = path.split('/').take(2).collect();
             links.push(NameUrl {
                 name: "policy",
                 url: format!(
@@ -168,47 +155,79 @@ pub fn artifacthub(
             url: source.clone(),
         });
         links
-    });
-    let name = required(&annotations, ANNOTATION_TITLE)?.clone();
-    let mut hub_annotations = BTreeMap::new();
-    hub_annotations.insert(
+    })
+}
+
+/// The `kubewarden/*` annotations Artifact Hub shows.
+fn hub_annotations(
+    metadata: &Metadata,
+    questions: Option<String>,
+) -> Result<BTreeMap<String, String>> {
+    let annotations = metadata.annotations.clone().unwrap_or_default();
+    let mut hub = BTreeMap::new();
+    hub.insert(
         "kubewarden/mutation".to_string(),
         metadata.mutating.to_string(),
     );
-    hub_annotations.insert(
+    hub.insert(
         "kubewarden/contextAwareResources".to_string(),
         serde_norway::to_string(&metadata.context_aware_resources)?,
     );
-    hub_annotations.insert(
+    hub.insert(
         "kubewarden/rules".to_string(),
         serde_norway::to_string(&metadata.rules)?,
     );
     if let Some(resources) = annotations.get(ANNOTATION_RESOURCES) {
-        hub_annotations.insert("kubewarden/resources".to_string(), resources.clone());
+        hub.insert("kubewarden/resources".to_string(), resources.clone());
     }
     if let Some(questions) = questions {
-        hub_annotations.insert("kubewarden/questions-ui".to_string(), questions);
+        hub.insert("kubewarden/questions-ui".to_string(), questions);
     }
-    let image = format!("{oci}:v{version}");
+    Ok(hub)
+}
+
+/// Builds the artifacthub-pkg.yml of a policy from its metadata.yml, README and (optionally)
+/// questions-ui.yml, like `kwctl scaffold artifacthub`. `created_at` is kept from `previous`
+/// when the version did not change, so regenerating is idempotent.
+pub fn artifacthub(
+    metadata_path: &Path,
+    readme_path: &Path,
+    questions_path: Option<&Path>,
+    version: Option<&str>,
+    previous: Option<&Path>,
+    now: &str,
+) -> Result<String> {
+    let metadata: Metadata = serde_norway::from_str(&read(metadata_path, "metadata file")?)
+        .with_context(|| format!("cannot parse metadata file {}", metadata_path.display()))?;
+    let readme = read(readme_path, "usage file")?;
+    let questions = questions_path
+        .map(|path| read(path, "questions file"))
+        .transpose()?;
+    if questions.as_deref() == Some("") {
+        bail!("questions-ui file is empty");
+    }
+    let annotations = metadata.annotations.clone().unwrap_or_default();
+    let version = version_of(&annotations, version)?;
+    let image = format!("{}:v{version}", required(&annotations, ANNOTATION_OCI_URL)?);
     let package = ArtifactHubPkg {
-        version: version.clone(),
         display_name: required(&annotations, ANNOTATION_DISPLAY_NAME)?.clone(),
-        created_at,
+        created_at: created_at(previous, &version, now),
         description: required(&annotations, ANNOTATION_DESCRIPTION)?.clone(),
         license: annotations.get(ANNOTATION_LICENSE).cloned(),
         home_url: annotations.get(ANNOTATION_URL).cloned(),
         containers_images: vec![NameImage { name: "policy", image: image.clone() }],
-        keywords,
-        links,
+        keywords: keywords(&annotations)?,
+        links: links(&annotations, &version),
         install: format!(
             "The policy can be obtained using [`kwctl`](https://github.com/kubewarden/kwctl):\n```console\nkwctl pull {image}\n```\nThen, generate the policy manifest and tune it to your liking. For example:\n```console\nkwctl scaffold manifest -t ClusterAdmissionPolicy registry://{image}\n```\n"
         ),
         maintainers: annotations.get(ANNOTATION_AUTHOR).map(|a| maintainers(a)).transpose()?,
         provider: Provider { name: "kubewarden" },
         recommendations: vec![Recommendation { url: "https://artifacthub.io/packages/helm/kubewarden/kubewarden-controller" }],
-        annotations: hub_annotations,
+        annotations: hub_annotations(&metadata, questions)?,
         readme,
-        name,
+        name: required(&annotations, ANNOTATION_TITLE)?.clone(),
+        version,
     };
     Ok(format!(
         "# Generated by `make artifacthub` (policy-runner scaffold artifacthub): do not edit.\n{}",

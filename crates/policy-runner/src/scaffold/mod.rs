@@ -4,6 +4,40 @@
 pub mod artifacthub;
 pub mod manifest;
 
+use anyhow::Result;
+
+use crate::cli::ScaffoldCommand;
+
+/// Runs `scaffold manifest` or `scaffold artifacthub`, printing what it generates.
+pub fn run(what: ScaffoldCommand) -> Result<()> {
+    match what {
+        ScaffoldCommand::Manifest {
+            kind,
+            settings_json,
+            title,
+            uri,
+        } => manifest::manifest(&uri, &kind, settings_json.as_deref(), title.as_deref()),
+        ScaffoldCommand::Artifacthub {
+            metadata_path,
+            usage_path,
+            questions_path,
+            version,
+            previous,
+        } => {
+            let package = artifacthub::artifacthub(
+                &metadata_path,
+                &usage_path,
+                questions_path.as_deref(),
+                version.as_deref(),
+                previous.as_deref(),
+                &artifacthub::now_rfc3339(),
+            )?;
+            print!("{package}");
+            Ok(())
+        }
+    }
+}
+
 pub(crate) const ANNOTATION_TITLE: &str = "io.kubewarden.policy.title";
 pub(crate) const ANNOTATION_DESCRIPTION: &str = "io.kubewarden.policy.description";
 pub(crate) const ANNOTATION_AUTHOR: &str = "io.kubewarden.policy.author";
