@@ -65,3 +65,30 @@ impl Template {
         }
     }
 }
+
+/// A verdict of the Kubewarden policy's `evaluate` on a request and settings (the payload in
+/// policy-server's sorted member order).
+pub fn kubewarden<E: std::fmt::Display>(
+    evaluate: fn(&[u8]) -> Result<(), E>,
+    request: &Value,
+    settings: &Value,
+) -> Result<(), String> {
+    evaluate(&json_scan::test_support::payload(request, settings, false)).map_err(|r| r.to_string())
+}
+
+/// Whether both editions agree: the Kubewarden policy accepts ⇔ the template has no violation.
+pub fn agree<E: std::fmt::Display>(
+    template: &mut Template,
+    evaluate: fn(&[u8]) -> Result<(), E>,
+    request: &Value,
+    settings: &Value,
+) -> Result<(), String> {
+    let kubewarden = kubewarden(evaluate, request, settings);
+    let violations = template.violations(request, settings);
+    if kubewarden.is_ok() == violations.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "Kubewarden {kubewarden:?}, Gatekeeper {violations:?}"
+    ))
+}

@@ -3,25 +3,17 @@
 
 use antrea_agent_status_updates::{evaluate, generators};
 use gatekeeper_parity::Template;
-use json_scan::test_support;
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
 const POLICY: &str = "antrea-agent-status-updates";
 
 fn kubewarden(request: &Value, settings: &Value) -> Result<(), String> {
-    evaluate(&test_support::payload(request, settings, false)).map_err(|r| r.to_string())
+    gatekeeper_parity::kubewarden(evaluate, request, settings)
 }
 
 fn agree(template: &mut Template, request: &Value, settings: &Value) -> Result<(), String> {
-    let kubewarden = kubewarden(request, settings);
-    let violations = template.violations(request, settings);
-    if kubewarden.is_ok() == violations.is_empty() {
-        return Ok(());
-    }
-    Err(format!(
-        "Kubewarden {kubewarden:?}, Gatekeeper {violations:?}"
-    ))
+    gatekeeper_parity::agree(template, evaluate, request, settings)
 }
 
 #[test]

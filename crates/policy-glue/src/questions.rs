@@ -125,3 +125,35 @@ pub fn check(
     let questions = form["questions"].as_array().ok_or("no questions")?;
     check_questions(questions, defaults, &valid)
 }
+
+/// [`check`] against a settings type: its `Default` is the default document, and a document is
+/// valid when it deserialises and passes `Validatable`.
+pub fn check_settings<S>(yaml: &str) -> Result<(), Mismatch>
+where
+    S: serde::Serialize
+        + serde::de::DeserializeOwned
+        + Default
+        + kubewarden_policy_sdk::settings::Validatable,
+{
+    let defaults = serde_json::to_value(S::default()).map_err(|e| e.to_string())?;
+    check(yaml, &defaults, |document| {
+        serde_json::from_value::<S>(document.clone())
+            .map_err(|e| e.to_string())?
+            .validate()
+    })
+}
+
+/// What a `validate_settings` entry point answers for a settings document: whether the
+/// settings are valid, and the message.
+pub fn settings_answer(
+    validate_settings: fn(&[u8]) -> wapc_guest::CallResult,
+    settings: &Value,
+) -> (bool, Option<String>) {
+    let answer = validate_settings(&serde_json::to_vec(settings).expect("JSON"))
+        .expect("validate_settings never fails");
+    let answer: Value = serde_json::from_slice(&answer).expect("a JSON answer");
+    (
+        answer["valid"] == Value::Bool(true),
+        answer["message"].as_str().map(str::to_string),
+    )
+}
