@@ -106,12 +106,12 @@ pub fn evaluate(payload: &[u8]) -> Result<Option<Value>, Rejection> {
     {
         return Ok(None);
     }
-    let mut object: Value = object
+    let object: Value = object
         .raw()?
         .parse()
         .map_err(|e| invalid(format!("object: {e}")))?;
     let who = who(target, Some(&object), &mut admission)?;
-    place(target, &mut object, &settings, who)
+    place(target, object, &settings, who)
 }
 
 thread_local! {
@@ -202,11 +202,11 @@ fn who(
 /// The verdict on a controller's pod spec: accept, mutate, or reject.
 fn place(
     target: Target,
-    object: &mut Value,
+    mut object: Value,
     settings: &Settings,
     who: Who,
 ) -> Result<Option<Value>, Rejection> {
-    let mut spec = &mut *object;
+    let mut spec = &mut object;
     for key in target.pod_spec_path() {
         spec = &mut spec[*key];
     }
@@ -231,7 +231,7 @@ fn place(
         });
     }
     plan.apply(spec, &placement);
-    Ok(Some(object.clone()))
+    Ok(Some(object))
 }
 
 #[cfg(test)]
