@@ -46,6 +46,10 @@ def main():
             if fixture.name in SKIPPED:
                 continue
             request = json.loads(fixture.read_text())
+            # gator matches a case on its object: a request without one (which the API server
+            # never sends for CREATE or UPDATE) stays with the parity tests.
+            if not isinstance(request.get("object"), dict):
+                continue
             review = {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": request}
             sample = samples / (fixture.stem + ".yaml")
             sample.write_text(yaml.safe_dump(review, sort_keys=False))

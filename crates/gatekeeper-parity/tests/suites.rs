@@ -28,16 +28,21 @@ fn gator_suites_expect_what_both_editions_answer() {
         let parameters = &constraint["spec"]["parameters"];
         let mut template = Template::load(policy);
         let cases = test["cases"].as_array().unwrap();
-        let fixtures = std::fs::read_dir(
-            gatekeeper_parity::workspace().join(format!("policies/{policy}/test_data")),
-        )
-        .unwrap()
-        .count();
-        assert!(
-            cases.len() + 4 >= fixtures,
-            "{policy}: {} cases for {fixtures} fixtures",
-            cases.len()
-        );
+        // Every fixture with an object (the API server sends one with every CREATE and UPDATE)
+        // has its case, but the one that is not schema-valid.
+        let names: Vec<&str> = cases.iter().map(|c| c["name"].as_str().unwrap()).collect();
+        let dir = gatekeeper_parity::workspace().join(format!("policies/{policy}/test_data"));
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let stem = path.file_stem().unwrap().to_str().unwrap();
+            if path.extension().is_none_or(|e| e != "json") || stem == "pod-volumes-not-a-list" {
+                continue;
+            }
+            let request: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+            if request.get("uid").is_some() && request["object"].is_object() {
+                assert!(names.contains(&stem), "{policy}: no gator case for {stem}");
+            }
+        }
         for case in cases {
             let review = yaml(&format!(
                 "gatekeeper/{policy}/{}",
