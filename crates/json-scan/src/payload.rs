@@ -20,7 +20,7 @@
 use crate::backward::{member_before, skip_whitespace_back};
 use crate::error::ScanError;
 use crate::members::{Members, Split};
-use crate::raw::{Picked, PickedMembers, Raw};
+use crate::raw::{PickedMembers, Raw};
 use crate::value_at::ValueAt;
 
 /// `object` or `oldObject`, with its members when it was split while read.
@@ -286,11 +286,5 @@ impl<'a, 'n, const N: usize> Admission<'a, 'n, N> {
             self.objects = Some(objects);
         }
         Ok(self.objects.as_ref().expect("walked"))
-    }
-
-    /// Every named member, reading from the end where needed.
-    pub fn header(&mut self) -> Result<Picked<'a, N>, ScanError> {
-        self.read_tail()?;
-        Ok(self.header.found)
     }
 }
