@@ -13,24 +13,31 @@ MAX_MODULE_BYTES := 307200
 # Seconds each fuzz target runs in `make test`; `make fuzz` runs them longer.
 FUZZ_SECONDS ?= 5
 
-.PHONY: all runner policies floor fuzz-tools fuzz-smoke fuzz soak artifacthub push gatekeeper-suites test fmt-check clippy unit unit-wasm e2e-tests bats size-check test-data bench bench-data clean
+.PHONY: all toolchain runner gator gatekeeper-verify policies floor fuzz-tools fuzz-smoke fuzz soak artifacthub push gatekeeper-suites test fmt-check clippy unit unit-wasm e2e-tests bats size-check test-data bench bench-data clean
 
 # rust-toolchain.toml names the toolchain, the wasm32-wasip1 target and the components: rustup
 # installs them on first use. Every build is --locked to the committed Cargo.lock.
 all: runner policies
 
-runner:
+# rustup installs a missing toolchain on first use, but not the targets and components a
+# toolchain file names for a toolchain that is already there (the machine's 1.95.0 without
+# wasm32-wasip1): install them explicitly; a second run changes nothing.
+toolchain:
+	@rustup toolchain install 2>/dev/null || { rustup target add wasm32-wasip1 && rustup component add clippy rustfmt; }
+	@rustup target list --installed | grep -qx wasm32-wasip1 || rustup target add wasm32-wasip1
+
+runner: toolchain
 	cargo build --locked --release -p policy-runner
 
 policies: runner
 	@for policy in $(POLICIES); do $(MAKE) -C policies/$$policy annotated-policy.wasm || exit 1; done
 
-test: fmt-check clippy unit unit-wasm e2e-tests size-check soak fuzz-smoke
+test: fmt-check clippy unit unit-wasm gatekeeper-verify e2e-tests size-check soak fuzz-smoke
 
-fmt-check:
+fmt-check: toolchain
 	cargo fmt --all -- --check
 
-clippy:
+clippy: toolchain
 	cargo clippy --locked --workspace --all-targets -- -D warnings
 	cargo clippy --locked --release --target wasm32-wasip1 $(addprefix -p ,$(POLICIES)) -p test-guest -p floor-guest -p json-scan -p policy-glue -- -D warnings
 
@@ -89,6 +96,28 @@ push: policies
 
 bench-data:
 	python3 benches/generate.py
+
+# Go tools, built from the Go module proxy into target/tools/bin, pinned; a stamp per version
+# so a second run rebuilds nothing.
+TOOLS := $(CURDIR)/target/tools
+GO ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
+GATOR_VERSION := v3.23.1
+GATOR := $(TOOLS)/bin/gator
+GATOR_STAMP := $(TOOLS)/gator-$(GATOR_VERSION).stamp
+
+$(GATOR_STAMP):
+	@command -v $(GO) >/dev/null || { echo "gator is built with Go (>= 1.25): install Go"; exit 1; }
+	mkdir -p $(TOOLS)/bin
+	GOBIN=$(TOOLS)/bin GOFLAGS=-mod=mod $(GO) install github.com/open-policy-agent/gatekeeper/v3/cmd/gator@$(GATOR_VERSION)
+	touch $@
+
+gator: $(GATOR_STAMP)
+
+# Every gator suite on each engine: with native validation on (gator's default) a template
+# that has both is judged by its K8sNativeValidation (CEL) block alone; off, by its Rego.
+gatekeeper-verify: gator
+	$(GATOR) verify gatekeeper/... --enable-k8s-native-validation=true
+	$(GATOR) verify gatekeeper/... --enable-k8s-native-validation=false
 
 # The gator suites of the Gatekeeper edition, from the Kubewarden fixtures and verdicts.
 gatekeeper-suites: policies

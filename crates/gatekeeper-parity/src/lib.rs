@@ -27,16 +27,15 @@ pub struct Template {
 }
 
 impl Template {
-    /// Loads `gatekeeper/<policy>/template.yaml`. The Rego is parsed in v0 mode, as Gatekeeper
-    /// parses the `rego:` field (the module opts into the v1 keywords with `import rego.v1`).
+    /// Loads the Rego engine's source of `gatekeeper/<policy>/template.yaml`, in Rego v1 as its
+    /// `version: "v1"` tells Gatekeeper.
     pub fn load(policy: &str) -> Self {
         let template = yaml(&format!("gatekeeper/{policy}/template.yaml"));
-        let rego = template["spec"]["targets"][0]["rego"]
-            .as_str()
-            .expect("a rego field")
-            .to_string();
+        let source = engine_source(&template, "Rego");
+        assert_eq!(source["version"], "v1", "{policy}: Rego v1");
+        let rego = source["rego"].as_str().expect("a rego field").to_string();
         let mut engine = regorus::Engine::new();
-        engine.set_rego_v0(true);
+        engine.set_rego_v0(false);
         engine.set_strict_builtin_errors(false);
         let package = engine
             .add_policy(format!("{policy}.rego"), rego)
@@ -64,6 +63,17 @@ impl Template {
             _ => Vec::new(),
         }
     }
+}
+
+/// The `source` of a template's `code` entry for `engine` (`Rego`, `K8sNativeValidation`).
+pub fn engine_source<'a>(template: &'a Value, engine: &str) -> &'a Value {
+    template["spec"]["targets"][0]["code"]
+        .as_array()
+        .expect("a code list")
+        .iter()
+        .find(|code| code["engine"] == engine)
+        .map(|code| &code["source"])
+        .unwrap_or_else(|| panic!("no {engine} engine"))
 }
 
 /// A verdict of the Kubewarden policy's `evaluate` on a request and settings (the payload in
