@@ -23,6 +23,9 @@ import sys
 
 import yaml
 
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "cel"))
+from inject import with_cel  # noqa: E402
+
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parent
 KWCTL = os.environ.get("KWCTL") or str(ROOT / "target/release/policy-runner")
@@ -32,27 +35,6 @@ NOT_REQUESTS = {"pod.json", "node.json"}
 # Who audit's review stands for: no requester (no setting exempts it).
 AUDITOR = {"username": "system:serviceaccount:gatekeeper-system:gatekeeper-admin",
            "groups": ["system:serviceaccounts", "system:authenticated"]}
-BEGIN = "# BEGIN generated from cel/"
-END = "# END generated"
-
-
-def cel_block(rule, indent):
-    """The CEL source without its header comments, indented for the template."""
-    lines = (ROOT / "cel" / (rule + ".yaml")).read_text().splitlines()
-    while lines and (lines[0].startswith("#") or not lines[0].strip()):
-        lines.pop(0)
-    return "".join((indent + line).rstrip() + "\n" for line in lines)
-
-
-def with_cel(rule, template):
-    """The template text with its K8sNativeValidation block taken from cel/<rule>.yaml."""
-    start = template.index(BEGIN)
-    line_start = template.rindex("\n", 0, start) + 1
-    indent = template[line_start:start]
-    begin_end = template.index("\n", start) + 1
-    end = template.index(END, begin_end)
-    end_line = template.rindex("\n", 0, end) + 1
-    return template[:begin_end] + cel_block(rule, indent) + template[end_line:]
 
 
 def verdict(rule, request, parameters):

@@ -1,0 +1,45 @@
+//! Reads one JSON object per line, `{"policy": NAME, "settings": {...}, "request": {...}}`, and
+//! writes one line per input, `{"allowed": bool, "message": string|null, "mutated": object|null}`:
+//! the Kubewarden policy's verdict, from the same `evaluate` the wasm module runs. The native
+//! edition's e2e test (native/e2e) spawns it once and streams every request the API server saw.
+
+use serde_json::{json, Value};
+use std::io::{BufRead, Write};
+
+fn verdict(policy: &str, request: &Value, settings: &Value) -> Value {
+    let payload = json_scan::test_support::payload(request, settings, false);
+    let rejected = |message: String| json!({"allowed": false, "message": message, "mutated": null});
+    match policy {
+        "antrea-agent-status-updates" => match antrea_agent_status_updates::evaluate(&payload) {
+            Ok(()) => json!({"allowed": true, "message": null, "mutated": null}),
+            Err(e) => rejected(e.to_string()),
+        },
+        "antrea-hostpath-guard" => match antrea_hostpath_guard::evaluate(&payload) {
+            Ok(()) => json!({"allowed": true, "message": null, "mutated": null}),
+            Err(e) => rejected(e.to_string()),
+        },
+        "antrea-controller-placement" => match antrea_controller_placement::evaluate(&payload) {
+            Ok(mutated) => json!({"allowed": true, "message": null, "mutated": mutated}),
+            Err(e) => rejected(e.to_string()),
+        },
+        other => json!({"error": format!("unknown policy {other:?}")}),
+    }
+}
+
+fn main() {
+    let stdin = std::io::stdin();
+    let mut stdout = std::io::stdout().lock();
+    for line in stdin.lock().lines() {
+        let line = line.expect("standard input is readable");
+        let answer = match serde_json::from_str::<Value>(&line) {
+            Ok(input) => verdict(
+                input["policy"].as_str().unwrap_or_default(),
+                &input["request"],
+                &input["settings"],
+            ),
+            Err(e) => json!({"error": format!("not a JSON line: {e}")}),
+        };
+        writeln!(stdout, "{answer}").expect("standard output is writable");
+        stdout.flush().expect("standard output is writable");
+    }
+}

@@ -1,0 +1,2 @@
+// Package e2e runs the Kubernetes-native edition in a real kube-apiserver.
+package e2e
