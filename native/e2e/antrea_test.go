@@ -181,7 +181,7 @@ func TestAntreaReleaseUnderTheNativeEdition(t *testing.T) {
 	// A tenant's Pod mounting the agent's socket directory through /run is refused.
 	resource, _ := c.resource(hostPathPod("sniffer", "tenant-a", "/run/antrea"))
 	_, err = resource.Create(ctx, hostPathPod("sniffer", "tenant-a", "/run/antrea"), metav1.CreateOptions{})
-	want := `Pod tenant-a/sniffer mounts host paths that reach protected paths: spec.volumes[0] "host" hostPath "/run/antrea"`
+	want := `Pod tenant-a/sniffer mounts host paths that reach protected paths: spec.volumes[0] "host" hostPath "/run/antrea" reaches protected path "/run/antrea"`
 	if got := denial(err); got != want {
 		t.Errorf("tenant hostPath Pod: got %q, want %q", got, want)
 	}

@@ -77,18 +77,21 @@ pub fn expand_protected(
     equivalent: &[Vec<NormalPath>],
 ) -> Vec<NormalPath> {
     let mut expanded: Vec<NormalPath> = Vec::new();
-    let mut pending: Vec<NormalPath> = protected.to_vec();
+    // Breadth first, in configuration order: the configured paths, then their spellings one
+    // rewrite away, and so on. Messages name the first spelling a host path reaches, and the
+    // CEL editions (cel/antrea-hostpath-guard.yaml) expand in the same order.
+    let mut pending: std::collections::VecDeque<NormalPath> = protected.iter().cloned().collect();
     // Each new spelling may itself sit under another group's prefix; the bound keeps a
     // pathological configuration (prefixes that nest into each other) finite.
     let bound = 64 + protected.len() * (1 + equivalent.iter().map(Vec::len).sum::<usize>());
-    while let Some(path) = pending.pop() {
+    while let Some(path) = pending.pop_front() {
         if expanded.contains(&path) || expanded.len() >= bound {
             continue;
         }
         for group in equivalent {
             for from in group.iter().filter(|prefix| path.starts_with(prefix)) {
                 for to in group.iter().filter(|to| *to != from) {
-                    pending.push(path.rebase(from, to));
+                    pending.push_back(path.rebase(from, to));
                 }
             }
         }
