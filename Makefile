@@ -13,7 +13,7 @@ MAX_MODULE_BYTES := 307200
 # Seconds each fuzz target runs in `make test`; `make fuzz` runs them longer.
 FUZZ_SECONDS ?= 5
 
-.PHONY: all toolchain runner gator gatekeeper-verify policies floor fuzz-tools fuzz-smoke fuzz soak artifacthub push gatekeeper-suites test fmt-check clippy unit unit-wasm e2e-tests bats size-check test-data bench bench-data clean
+.PHONY: all toolchain runner gator gatekeeper-verify policies floor fuzz-tools fuzz-smoke fuzz soak artifacthub push gatekeeper-suites test fmt-check clippy unit unit-wasm e2e-tests bats size-check test-data bench bench-data clean kube-apiserver native-e2e
 
 # rust-toolchain.toml names the toolchain, the wasm32-wasip1 target and the components: rustup
 # installs them on first use. Every build is --locked to the committed Cargo.lock.
@@ -32,7 +32,7 @@ runner: toolchain
 policies: runner
 	@for policy in $(POLICIES); do $(MAKE) -C policies/$$policy annotated-policy.wasm || exit 1; done
 
-test: fmt-check clippy unit unit-wasm gatekeeper-verify e2e-tests size-check soak fuzz-smoke
+test: fmt-check clippy unit unit-wasm gatekeeper-verify native-e2e e2e-tests size-check soak fuzz-smoke
 
 fmt-check: toolchain
 	cargo fmt --all -- --check
@@ -101,6 +101,7 @@ bench-data:
 # so a second run rebuilds nothing.
 TOOLS := $(CURDIR)/target/tools
 GO ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
+GOFMT ?= $(dir $(GO))gofmt
 GATOR_VERSION := v3.23.1
 GATOR := $(TOOLS)/bin/gator
 GATOR_STAMP := $(TOOLS)/gator-$(GATOR_VERSION).stamp
@@ -112,6 +113,32 @@ $(GATOR_STAMP):
 	touch $@
 
 gator: $(GATOR_STAMP)
+
+# The Kubernetes-native edition's API server: kube-apiserver and etcd, built from the Go module
+# proxy at the versions native/e2e/go.mod pins (k8s.io/kubernetes with every staging module
+# replaced by its release); a stamp per version, so a second run builds nothing.
+KUBE_VERSION := v1.37.2
+KUBE_STAMP := $(TOOLS)/kube-apiserver-$(KUBE_VERSION).stamp
+KUBE_LDFLAGS := -s -w -X k8s.io/component-base/version.gitVersion=$(KUBE_VERSION) \
+  -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=37
+
+$(KUBE_STAMP):
+	@command -v $(GO) >/dev/null || { echo "kube-apiserver is built with Go (>= 1.26): install Go"; exit 1; }
+	mkdir -p $(TOOLS)/bin
+	cd native/e2e && $(GO) build -trimpath -ldflags "$(KUBE_LDFLAGS)" -o $(TOOLS)/bin/kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver
+	cd native/e2e && $(GO) build -trimpath -ldflags "-s -w" -o $(TOOLS)/bin/etcd go.etcd.io/etcd/server/v3
+	touch $@
+
+kube-apiserver: $(KUBE_STAMP)
+
+# The native edition in a real API server: the policies carry the CEL of cel/, then the Go
+# end-to-end tests (Antrea's release, every Kubewarden fixture, routing, cost) against the
+# Kubewarden policies' own verdicts (crates/kubewarden-oracle).
+native-e2e: kube-apiserver
+	python3 native/generate.py --check
+	cargo build --locked --release -p kubewarden-oracle
+	@test -z "$$(cd native/e2e && $(GOFMT) -l .)" || { echo "gofmt: native/e2e is not formatted"; exit 1; }
+	cd native/e2e && $(GO) vet ./... && $(GO) test -count=1 ./...
 
 # Every gator suite on each engine: with native validation on (gator's default) a template
 # that has both is judged by its K8sNativeValidation (CEL) block alone; off, by its Rego.

@@ -23,9 +23,19 @@ PARAMS = [
 
 
 def main():
+    """Writes the policies; with --check, only fails if one is not what it would write."""
+    check = "--check" in sys.argv
+    stale = []
     for rule in RULES:
         policy = HERE / rule / "policy.yaml"
-        policy.write_text(with_cel(rule, policy.read_text(), PARAMS))
+        text = policy.read_text()
+        fresh = with_cel(rule, text, PARAMS)
+        if fresh != text:
+            stale.append(str(policy.relative_to(HERE.parent)))
+            if not check:
+                policy.write_text(fresh)
+    if check and stale:
+        sys.exit("not generated from cel/ (run python3 native/generate.py): " + ", ".join(stale))
 
 
 if __name__ == "__main__":

@@ -140,7 +140,7 @@ func TestAntreaReleaseUnderTheNativeEdition(t *testing.T) {
 	tenant := create(t, ctx, c, &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "v1", "kind": "Pod",
 		"metadata": map[string]any{"name": "web-1", "namespace": "tenant-a", "labels": map[string]any{"app": "web"}},
-		"spec": map[string]any{"nodeName": "worker-1", "containers": []any{map[string]any{"name": "web", "image": "nginx"}}},
+		"spec":     map[string]any{"nodeName": "worker-1", "containers": []any{map[string]any{"name": "web", "image": "nginx"}}},
 	}})
 
 	agent, err := c.as(agentUser, []string{"system:serviceaccounts", "system:serviceaccounts:kube-system", "system:authenticated"},

@@ -191,4 +191,3 @@ func denial(err error) string {
 	}
 	return message
 }
-
