@@ -70,10 +70,15 @@ size-check: policies
 	  [ $$size -le $(MAX_MODULE_BYTES) ] || { echo "module over budget"; exit 1; }; \
 	done
 
+# The no-op floors: floor_guest.wasm accepts; the `reject` build (its own target folder, so
+# the two builds do not undo each other) rejects.
 floor:
 	cargo build --locked --release --target wasm32-wasip1 -p floor-guest
+	cargo build --locked --release --target wasm32-wasip1 -p floor-guest --features reject --target-dir target/floor-reject
 
-# Every policy against the no-op floor module, same run; a table on stdout, JSON in target/bench.
+# Every policy against the no-op floor modules, same run: cold (a new instance per request, as
+# policy-server) and warm time, and cold instructions counted by callgrind, which must stay
+# within each payload's budget; a table on stdout, JSON in target/bench.
 bench: all floor
 	$(RUNNER) bench-suite benches/suite.json --json-output target/bench/report.json
 

@@ -1,5 +1,9 @@
 //! The cheapest possible policy: its `validate` cost is the host's cost of a waPC call with the
 //! payload (copying it into the guest), which no policy can go below.
+//!
+//! Built with the `reject` feature it rejects every request instead: the floor of rejected
+//! requests, whose answer costs the host more to handle (an AdmissionResponse with a status)
+//! whatever the policy.
 
 use wapc_guest::prelude::*;
 
@@ -10,8 +14,15 @@ pub extern "C" fn wapc_init() {
     register_function("protocol_version", protocol_version);
 }
 
+#[cfg(not(feature = "reject"))]
+const ANSWER: &[u8] = br#"{"accepted":true,"message":null,"code":null,"mutated_object":null,"audit_annotations":null,"warnings":null}"#;
+
+// A message of the length the policies' rejections have.
+#[cfg(feature = "reject")]
+const ANSWER: &[u8] = br#"{"accepted":false,"message":"Pod tenant-a/web-1 is rejected by the floor module: it stands for a policy that rejects, so that rejections are compared with rejections","code":null,"mutated_object":null,"audit_annotations":null,"warnings":null}"#;
+
 fn validate(_payload: &[u8]) -> CallResult {
-    Ok(br#"{"accepted":true,"message":null,"code":null,"mutated_object":null,"audit_annotations":null,"warnings":null}"#.to_vec())
+    Ok(ANSWER.to_vec())
 }
 
 fn validate_settings(_payload: &[u8]) -> CallResult {

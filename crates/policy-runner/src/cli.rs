@@ -107,14 +107,24 @@ pub enum Command {
         /// Suite file (benches/suite.json)
         suite: PathBuf,
         /// Seconds of evaluations before each measurement
-        #[arg(long = "warm-up-time", default_value_t = 0.5)]
+        #[arg(long = "warm-up-time", default_value_t = 0.2)]
         warm_up_time: f64,
-        /// Seconds of measured evaluations per benchmark
-        #[arg(long = "measurement-time", default_value_t = 2.0)]
+        /// Seconds of measured evaluations per benchmark, cold and warm each
+        #[arg(long = "measurement-time", default_value_t = 1.0)]
         measurement_time: f64,
         /// Where to write the JSON report
         #[arg(long = "json-output")]
         json_output: Option<PathBuf>,
+        /// Skip counting instructions under callgrind (and so the budgets)
+        #[arg(long = "no-instructions")]
+        no_instructions: bool,
+    },
+    /// Counts the instructions of each cold evaluation of a suite; run by `bench-suite` under
+    /// `valgrind --tool=callgrind`
+    #[command(hide = true)]
+    CountInstructions {
+        /// Suite file (benches/suite.json)
+        suite: PathBuf,
     },
     /// Evaluates the suite's payloads round-robin against each policy in one process and reports
     /// resident memory before and after (`make soak`)

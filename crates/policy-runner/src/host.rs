@@ -10,7 +10,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use wapc::WapcHost;
 use wasmtime_provider::wasmtime;
-use wasmtime_provider::{EpochDeadlines, ResourceLimits, WasmtimeEngineProviderBuilder};
+use wasmtime_provider::{
+    EpochDeadlines, ResourceLimits, WasmtimeEngineProviderBuilder, WasmtimeEngineProviderPre,
+};
 
 use crate::request::AdmissionRequest;
 use crate::response::AdmissionResponse;
@@ -99,6 +101,45 @@ impl CompiledModule {
             format!("cannot load policy {label}: Cannot compute ProtocolVersion used by the policy")
         })?;
         Ok(policy)
+    }
+}
+
+impl CompiledModule {
+    /// Links the module once for many fresh instances, as policy-evaluator's `StackPre` does
+    /// (engine and module only: policy-server sets no memory limit on its stores).
+    pub fn pre_link(&self, limits: Limits) -> Result<PreLinked> {
+        let pre = WasmtimeEngineProviderBuilder::new()
+            .engine(self.engine.clone())
+            .module(self.module.clone())
+            .build_pre()
+            .map_err(|e| anyhow!("{e}"))?;
+        let ticks = (limits.execution_timeout.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64;
+        Ok(PreLinked { pre, ticks })
+    }
+}
+
+/// A module linked once, instantiated afresh for every evaluation: what policy-server does
+/// for every request (`PolicyEvaluatorPre::rehydrate`, then one call).
+pub struct PreLinked {
+    pre: WasmtimeEngineProviderPre,
+    ticks: u64,
+}
+
+impl PreLinked {
+    /// A new store and instance, the waPC start-up (`_start` when exported, `wapc_init`), one
+    /// `validate` call with the payload, and the instance dropped: one request's guest cost.
+    /// The epoch only advances while a [`Policy`] of the same module lives (its ticker).
+    pub fn evaluate_cold(&self, payload: &[u8]) -> Result<Vec<u8>> {
+        let provider = self
+            .pre
+            .rehydrate(Some(EpochDeadlines {
+                wapc_init: self.ticks,
+                wapc_func: self.ticks,
+            }))
+            .map_err(|e| anyhow!("{e}"))?;
+        let host = WapcHost::new(Box::new(provider), Some(Box::new(host_callback)))
+            .map_err(|e| anyhow!("not a Kubewarden waPC policy: {e}"))?;
+        host.call("validate", payload).map_err(|e| anyhow!("{e}"))
     }
 }
 

@@ -24,12 +24,14 @@ pub fn execute(cli: Cli) -> Result<()> {
             warm_up_time,
             measurement_time,
             json_output,
+            no_instructions,
         } => crate::bench::bench_suite(
             &suite,
-            warm_up_time,
-            measurement_time,
+            (warm_up_time, measurement_time),
+            !no_instructions,
             json_output.as_deref(),
         ),
+        Command::CountInstructions { suite } => crate::bench::count_instructions(&suite),
         Command::Soak {
             suite,
             iterations,
