@@ -13,7 +13,7 @@ MAX_MODULE_BYTES := 307200
 # Seconds each fuzz target runs in `make test`; `make fuzz` runs them longer.
 FUZZ_SECONDS ?= 5
 
-.PHONY: all toolchain runner gator gatekeeper-verify policies floor fuzz-tools fuzz-smoke fuzz soak artifacthub push gatekeeper-suites test fmt-check clippy unit unit-wasm e2e-tests bats size-check test-data bench bench-data clean kube-apiserver native-e2e
+.PHONY: all toolchain runner gator gatekeeper-verify policies floor fuzz-tools fuzz-smoke fuzz soak artifacthub push gatekeeper-suites test fmt-check clippy unit unit-wasm e2e-tests bats size-check test-data bench bench-data clean kube-apiserver native-e2e bench-native
 
 # rust-toolchain.toml names the toolchain, the wasm32-wasip1 target and the components: rustup
 # installs them on first use. Every build is --locked to the committed Cargo.lock.
@@ -144,6 +144,10 @@ native-e2e: kube-apiserver
 	cargo build --locked --release -p kubewarden-oracle
 	@test -z "$$(cd native/e2e && $(GOFMT) -l .)" || { echo "gofmt: native/e2e is not formatted"; exit 1; }
 	cd native/e2e && $(GO) vet ./... && $(GO) test -count=1 ./...
+
+# The API server's latency for each payload without and with the native edition, one run.
+bench-native: kube-apiserver
+	cd native/e2e && $(GO) test -count=1 -run '^$$' -bench NativeEdition -benchtime 1x ./...
 
 # Every gator suite on each engine: with native validation on (gator's default) a template
 # that has both is judged by its K8sNativeValidation (CEL) block alone; off, by its Rego.

@@ -25,7 +25,7 @@ var notServedHere = map[string]bool{
 }
 
 // antreaObjects applies Antrea's release manifest and returns its DaemonSet and Deployment.
-func antreaObjects(t *testing.T, ctx context.Context, c *client) (daemonSet, deployment *unstructured.Unstructured) {
+func antreaObjects(t testing.TB, ctx context.Context, c *client) (daemonSet, deployment *unstructured.Unstructured) {
 	t.Helper()
 	objects, err := documents(antreaManifest)
 	if err != nil {
@@ -53,7 +53,7 @@ func antreaObjects(t *testing.T, ctx context.Context, c *client) (daemonSet, dep
 }
 
 // podFrom is the Pod a workload controller creates from a template.
-func podFrom(t *testing.T, workload *unstructured.Unstructured, generateName, nodeName string) *unstructured.Unstructured {
+func podFrom(t testing.TB, workload *unstructured.Unstructured, generateName, nodeName string) *unstructured.Unstructured {
 	t.Helper()
 	template, ok, err := unstructured.NestedMap(workload.Object, "spec", "template")
 	if !ok || err != nil {
@@ -72,7 +72,7 @@ func podFrom(t *testing.T, workload *unstructured.Unstructured, generateName, no
 	return pod
 }
 
-func create(t *testing.T, ctx context.Context, c *client, object *unstructured.Unstructured) *unstructured.Unstructured {
+func create(t testing.TB, ctx context.Context, c *client, object *unstructured.Unstructured) *unstructured.Unstructured {
 	t.Helper()
 	resource, err := c.resource(object)
 	if err != nil {

@@ -154,7 +154,7 @@ func (c *client) applyWhenServed(ctx context.Context, object *unstructured.Unstr
 
 // ensureNamespace creates a namespace and its ServiceAccounts, `default` among them (no
 // controller-manager runs to create it; the ServiceAccount admission plugin needs it).
-func ensureNamespace(t *testing.T, ctx context.Context, c *client, namespace string, serviceAccounts ...string) {
+func ensureNamespace(t testing.TB, ctx context.Context, c *client, namespace string, serviceAccounts ...string) {
 	t.Helper()
 	if err := c.namespace(ctx, namespace, serviceAccounts...); err != nil {
 		t.Fatal(err)

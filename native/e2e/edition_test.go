@@ -22,7 +22,7 @@ var (
 
 // edition installs the native edition with enforcing bindings (once per run) and returns the
 // admin client.
-func edition(t *testing.T) *client {
+func edition(t testing.TB) *client {
 	t.Helper()
 	installOnce.Do(func() { installErr = install(context.Background()) })
 	if installErr != nil {

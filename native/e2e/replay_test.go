@@ -187,7 +187,7 @@ func replay(ctx context.Context, c *client, rule string, f fixture, name string,
 }
 
 // grantReplayGroup binds cluster-admin to replayGroup.
-func grantReplayGroup(t *testing.T, ctx context.Context, c *client) {
+func grantReplayGroup(t testing.TB, ctx context.Context, c *client) {
 	t.Helper()
 	binding := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
