@@ -65,10 +65,19 @@ func benchPayloads(b *testing.B, ctx context.Context, c *client) []payload {
 	}
 	fiveVolumes := manyVolumes("bench-five", 5, "")
 	fiveVolumes.SetNamespace("tenant-a")
+	// The common tenant Pod: volumes, none of them a host path.
+	noHostPath := manyVolumes("bench-empty-dirs", 5, "")
+	noHostPath.SetNamespace("tenant-a")
+	volumes, _, _ := unstructured.NestedSlice(noHostPath.Object, "spec", "volumes")
+	for i := range volumes {
+		volumes[i] = map[string]any{"name": fmt.Sprintf("v%d", i), "emptyDir": map[string]any{}}
+	}
+	_ = unstructured.SetNestedSlice(noHostPath.Object, volumes, "spec", "volumes")
 	daemonSet = daemonSet.DeepCopy()
 	daemonSet.SetName("bench-antrea-agent")
 	return []payload{
-		{"hostpath: tenant Pod, five volumes", dryRunCreate(c, fiveVolumes)},
+		{"hostpath: tenant Pod, five emptyDirs", dryRunCreate(c, noHostPath)},
+		{"hostpath: tenant Pod, five host paths", dryRunCreate(c, fiveVolumes)},
 		{"hostpath: Antrea's agent DaemonSet", dryRunCreate(c, daemonSet)},
 		{"status: agent annotates a Pod", dryRunStatusPatch(agent, tenant, annotation("nodeportlocal.antrea.io", "[]"))},
 		{"status: kubelet heartbeat", dryRunStatusPatch(kubelet, worker, map[string]any{"status": map[string]any{
