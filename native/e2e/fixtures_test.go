@@ -78,13 +78,77 @@ func storeOldObjects(t *testing.T, ctx context.Context, c *client, rule string, 
 	return live
 }
 
+// counts tallies one pass of a rule's fixtures.
+type counts struct{ agreed, notExpressible, refused, changed int }
+
+// judgeAll replays every fixture of a rule and holds the API server's verdict (and message,
+// and for placement the admitted Pod's placement) to the Kubewarden policy's, with `settings`
+// both as the Kubewarden settings and as the binding's parameters.
+func judgeAll(t *testing.T, ctx context.Context, c *client, rule string, all []fixture, settings map[string]any,
+	live map[string]*unstructured.Unstructured) counts {
+	t.Helper()
+	expected, err := kubewarden(rule, settings, requestsOf(all))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n counts
+	for i, f := range all {
+		got := judged(ctx, c, rule, f, live)
+		want := expected[i]
+		switch {
+		case got.notExpressible != "":
+			n.notExpressible++
+			t.Logf("not an API call: %s: %s", f.file, got.notExpressible)
+		case got.refused != "":
+			n.refused++
+			t.Logf("refused by the API server before admission: %s: %s", f.file, firstLine(got.refused))
+		case (got.denied == "") != want.Allowed:
+			if why := changedBeforeAdmission(t, rule, f, settings, got); why != "" {
+				n.changed++
+				t.Logf("changed by the API server before admission: %s: %s", f.file, why)
+				continue
+			}
+			t.Errorf("%s %v: API server %q, Kubewarden allowed=%v %q", f.file, settings, got.denied, want.Allowed, want.Message)
+		case !want.Allowed && !sameReason(got.denied, want.Message):
+			t.Errorf("%s %v: messages differ:\n  API server: %s\n  Kubewarden: %s", f.file, settings, got.denied, want.Message)
+		case want.Allowed && got.object != nil && rule == "antrea-controller-placement" && !samePlacement(t, f, want, got):
+			// samePlacement reported the difference
+		default:
+			n.agreed++
+		}
+	}
+	t.Logf("%s %v: %d fixtures: %d agree in a real API server, %d not API calls, %d refused before admission, %d changed before admission",
+		rule, settings, len(all), n.agreed, n.notExpressible, n.refused, n.changed)
+	if n.agreed == 0 {
+		t.Error("no fixture was judged")
+	}
+	return n
+}
+
+func requestsOf(all []fixture) []map[string]any {
+	requests := make([]map[string]any, len(all))
+	for i, f := range all {
+		requests[i] = f.request
+	}
+	return requests
+}
+
+// judged is the API server's answer to a fixture, its message naming the fixture's object.
+func judged(ctx context.Context, c *client, rule string, f fixture, live map[string]*unstructured.Unstructured) replayed {
+	name, original := replayName(f)
+	got := replay(ctx, c, rule, f, name, live[f.file])
+	if name == "" {
+		got.denied = generatedName.ReplaceAllString(got.denied, "$1")
+	} else {
+		got.denied = restoreName(got.denied, name, original)
+	}
+	return got
+}
+
 func TestFixturesGetTheKubewardenVerdict(t *testing.T) {
 	c := edition(t)
 	ctx := context.Background()
 	grantReplayGroup(t, ctx, c)
-	if _, err := documents(antreaManifest); err != nil {
-		t.Fatal(err)
-	}
 	antreaObjects(t, ctx, c) // Antrea's CRDs: one fixture updates an AntreaAgentInfo.
 	for _, rule := range []string{"antrea-hostpath-guard", "antrea-agent-status-updates", "antrea-controller-placement"} {
 		t.Run(rule, func(t *testing.T) {
@@ -92,54 +156,16 @@ func TestFixturesGetTheKubewardenVerdict(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			requests := make([]map[string]any, len(all))
-			for i, f := range all {
-				requests[i] = f.request
-			}
-			expected, err := kubewarden(rule, map[string]any{}, requests)
-			if err != nil {
-				t.Fatal(err)
-			}
 			var live map[string]*unstructured.Unstructured
 			if rule == "antrea-hostpath-guard" {
 				live = storeOldObjects(t, ctx, c, rule, all)
 			}
-			var agreed, notExpressible, refused, changed int
-			for i, f := range all {
-				name, original := replayName(f)
-				got := replay(ctx, c, rule, f, name, live[f.file])
-				if name == "" {
-					got.denied = generatedName.ReplaceAllString(got.denied, "$1")
-				} else {
-					got.denied = restoreName(got.denied, name, original)
-				}
-				want := expected[i]
-				switch {
-				case got.notExpressible != "":
-					notExpressible++
-					t.Logf("not an API call: %s: %s", f.file, got.notExpressible)
-				case got.refused != "":
-					refused++
-					t.Logf("refused by the API server before admission: %s: %s", f.file, firstLine(got.refused))
-				case (got.denied == "") != want.Allowed:
-					if why := changedBeforeAdmission(t, rule, f, got); why != "" {
-						changed++
-						t.Logf("changed by the API server before admission: %s: %s", f.file, why)
-						continue
-					}
-					t.Errorf("%s: API server %q, Kubewarden allowed=%v %q", f.file, got.denied, want.Allowed, want.Message)
-				case !want.Allowed && !sameReason(got.denied, want.Message):
-					t.Errorf("%s: messages differ:\n  API server: %s\n  Kubewarden: %s", f.file, got.denied, want.Message)
-				case want.Allowed && got.object != nil && rule == "antrea-controller-placement" && !samePlacement(t, f, want, got):
-					// samePlacement reported the difference
-				default:
-					agreed++
-				}
-			}
-			t.Logf("%s: %d fixtures: %d agree in a real API server, %d not API calls, %d refused before admission, %d changed before admission",
-				rule, len(all), agreed, notExpressible, refused, changed)
-			if agreed == 0 {
-				t.Error("no fixture was judged")
+			judgeAll(t, ctx, c, rule, all, map[string]any{}, live)
+			t.Cleanup(func() { setParams(t, ctx, c, rule, map[string]any{}) })
+			for _, settings := range otherSettings[rule] {
+				setParams(t, ctx, c, rule, settings)
+				waitParams(t, ctx, c, rule, all, settings, live)
+				judgeAll(t, ctx, c, rule, all, settings, live)
 			}
 		})
 	}
@@ -155,7 +181,7 @@ func firstLine(s string) string {
 // changedBeforeAdmission explains a verdict that differs because the API server changed the
 // request before admission (a subresource keeps only its own fields): the Kubewarden policy,
 // asked about the object the API server admitted, agrees with it. "" when it does not.
-func changedBeforeAdmission(t *testing.T, rule string, f fixture, got replayed) string {
+func changedBeforeAdmission(t *testing.T, rule string, f fixture, settings map[string]any, got replayed) string {
 	if got.object == nil {
 		return ""
 	}
@@ -164,7 +190,7 @@ func changedBeforeAdmission(t *testing.T, rule string, f fixture, got replayed) 
 		request[key] = value
 	}
 	request["object"] = got.object
-	verdicts, err := kubewarden(rule, map[string]any{}, []map[string]any{request})
+	verdicts, err := kubewarden(rule, settings, []map[string]any{request})
 	if err != nil {
 		t.Fatal(err)
 	}

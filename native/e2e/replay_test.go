@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/dynamic"
 )
 
 // replayGroup is added to every replayed requester, and bound to cluster-admin: RBAC is not
@@ -116,9 +119,7 @@ func createOld(ctx context.Context, c *client, old *unstructured.Unstructured) (
 	if err != nil {
 		return nil, err
 	}
-	propagation := metav1.DeletePropagationBackground
-	err = resource.Delete(ctx, old.GetName(), metav1.DeleteOptions{GracePeriodSeconds: ptr(int64(0)), PropagationPolicy: &propagation})
-	if err != nil && !apierrors.IsNotFound(err) {
+	if err := remove(ctx, resource, old.GetName()); err != nil {
 		return nil, err
 	}
 	live, err := resource.Create(ctx, old, metav1.CreateOptions{})
@@ -130,6 +131,39 @@ func createOld(ctx context.Context, c *client, old *unstructured.Unstructured) (
 		return resource.UpdateStatus(ctx, live, metav1.UpdateOptions{})
 	}
 	return live, nil
+}
+
+// remove deletes an object a previous replay stored, finalizers included (no controller runs
+// here to clear them), and waits until it is gone.
+func remove(ctx context.Context, resource dynamic.ResourceInterface, name string) error {
+	existing, err := resource.Get(ctx, name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if len(existing.GetFinalizers()) > 0 {
+		patch := []byte(`{"metadata":{"finalizers":null}}`)
+		if _, err := resource.Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
+			return err
+		}
+	}
+	propagation := metav1.DeletePropagationBackground
+	err = resource.Delete(ctx, name, metav1.DeleteOptions{GracePeriodSeconds: ptr(int64(0)), PropagationPolicy: &propagation})
+	for deadline := time.Now().Add(10 * time.Second); err == nil; {
+		if _, err = resource.Get(ctx, name, metav1.GetOptions{}); apierrors.IsNotFound(err) {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s is not deleted after 10 s", name)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	return err
 }
 
 // replay sends a fixture as the real call it stands for, as its requester, with dry run. An
