@@ -1,6 +1,6 @@
 //! `soak`: many evaluations in one process; resident memory must stay flat (`make soak`).
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
@@ -13,6 +13,14 @@ fn resident_set_bytes() -> Option<u64> {
     let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
     let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib * 1024)
+}
+
+/// Resident memory, or an error where it cannot be read: a soak that cannot measure must fail,
+/// not pass by comparing zero with zero.
+fn measured_resident_set_bytes() -> Result<u64> {
+    resident_set_bytes().context(
+        "cannot measure resident memory (VmRSS in /proc/self/status): soak runs on Linux only",
+    )
 }
 
 /// One policy's soak result.
@@ -54,7 +62,7 @@ pub fn soak(suite_path: &Path, iterations: usize, max_growth_mib: u64) -> Result
         for (_, request) in &requests {
             policy.validate(request, &settings);
         }
-        let start = resident_set_bytes().unwrap_or(0);
+        let start = measured_resident_set_bytes()?;
         let (mut allowed, mut rejected) = (0, 0);
         for index in 0..iterations {
             let (path, request) = &requests[index % requests.len()];
@@ -73,7 +81,7 @@ pub fn soak(suite_path: &Path, iterations: usize, max_growth_mib: u64) -> Result
                 rejected += 1;
             }
         }
-        let end = resident_set_bytes().unwrap_or(0);
+        let end = measured_resident_set_bytes()?;
         let result = SoakResult {
             policy: policy_path.display().to_string(),
             evaluations: iterations,
