@@ -51,13 +51,14 @@ unit-wasm:
 	CARGO_TARGET_WASM32_WASIP1_RUNNER=$(CURDIR)/target/release/wasi-test-runner \
 	  cargo test --locked --target wasm32-wasip1 -p json-scan -p policy-glue $(addprefix -p ,$(POLICIES))
 
+# bats, jq, and Python's jsonpatch (the placement suite applies the returned JSONPatch with it).
 bats:
-	@command -v bats >/dev/null && command -v jq >/dev/null || { \
+	@command -v bats >/dev/null && command -v jq >/dev/null && python3 -c 'import jsonpatch' 2>/dev/null || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "installing bats and jq with apt-get"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bats jq >/dev/null; \
+	    echo "installing bats, jq and python3-jsonpatch with apt-get"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bats jq python3-jsonpatch >/dev/null; \
 	  else \
-	    echo "bats and jq are needed: install them (apt-get install bats jq, brew install bats-core jq)"; exit 1; \
+	    echo "bats, jq and Python's jsonpatch are needed: install them (apt-get install bats jq python3-jsonpatch, brew install bats-core jq and pip install jsonpatch)"; exit 1; \
 	  fi; }
 
 e2e-tests: all bats

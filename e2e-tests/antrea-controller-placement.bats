@@ -12,21 +12,13 @@ patched_pod() {
   [ "$(response_field .patchType)" = JSONPatch ]
   response_field .patch | base64 -d >"$BATS_TEST_TMPDIR/patch.json"
   jq .object "$ROOT/policies/$POLICY/test_data/$1" >"$BATS_TEST_TMPDIR/pod.json"
+  # The jsonpatch library (RFC 6902, every operation), as the API server applies the patch.
   python3 - "$BATS_TEST_TMPDIR/pod.json" "$BATS_TEST_TMPDIR/patch.json" >"$BATS_TEST_TMPDIR/patched.json" <<'PY'
 import json, sys
+import jsonpatch
 doc = json.load(open(sys.argv[1]))
-for op in json.load(open(sys.argv[2])):
-    *parents, last = [p.replace("~1", "/").replace("~0", "~") for p in op["path"].split("/")[1:]]
-    target = doc
-    for key in parents:
-        target = target[int(key)] if isinstance(target, list) else target[key]
-    if op["op"] == "add" and isinstance(target, list):
-        target.insert(len(target) if last == "-" else int(last), op["value"])
-    elif op["op"] in ("add", "replace"):
-        target[last] = op["value"]
-    else:
-        raise SystemExit("unexpected op %s" % op["op"])
-print(json.dumps(doc))
+patch = jsonpatch.JsonPatch(json.load(open(sys.argv[2])))
+print(json.dumps(patch.apply(doc)))
 PY
 }
 
