@@ -9,6 +9,18 @@ STATUS="$ROOT/policies/antrea-agent-status-updates/test_data"
 HOSTPATH="$ROOT/policies/antrea-hostpath-guard/test_data"
 PLACEMENT="$ROOT/policies/antrea-controller-placement/test_data"
 
+# assert_every_message MESSAGE: every response line of the manifest carries exactly MESSAGE,
+# so both policies of a manifest are seen to reject for the same volume, path and reason.
+assert_every_message() {
+  local message
+  while IFS= read -r message; do
+    if [ "$message" != "$1" ]; then
+      echo "message ${message@Q} is not ${1@Q}"
+      return 1
+    fi
+  done < <(jq -r .status.message <<<"$output")
+}
+
 @test "status updates: the bound agent may annotate Pods on its Node" {
   evaluate_manifest antrea-agent-status-updates.yaml "$STATUS/pod-annotation-added.json"
   [ "$status" -eq 0 ]
@@ -37,6 +49,7 @@ PLACEMENT="$ROOT/policies/antrea-controller-placement/test_data"
   evaluate_manifest antrea-hostpath-guard.yaml "$HOSTPATH/pod-hostpath-run-alias.json"
   [ "$status" -eq 0 ]
   [ "$(responses_allowed)" = "false false" ]
+  assert_every_message 'Pod tenant-a/web-1 mounts host paths that reach protected paths: spec.volumes[1] "host" hostPath "/run" reaches protected path "/run/antrea"'
 }
 
 @test "hostPath guard: an admin's kubectl debug node Pod is admitted, a controller's is not" {
@@ -44,6 +57,7 @@ PLACEMENT="$ROOT/policies/antrea-controller-placement/test_data"
   [ "$(responses_allowed)" = "true true" ]
   evaluate_manifest antrea-hostpath-guard.yaml "$HOSTPATH/pod-debug-node-by-controller.json"
   [ "$(responses_allowed)" = "false false" ]
+  assert_every_message 'Pod default/node-debugger-worker-1-x7k2p mounts host paths that reach protected paths: spec.volumes[0] "host-root" hostPath "/" reaches protected path "/var/run/antrea"'
 }
 
 @test "hostPath guard: Antrea's agent DaemonSet is admitted as deployed" {
