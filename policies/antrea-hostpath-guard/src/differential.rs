@@ -1,11 +1,41 @@
 //! Differential tests: the shipped [`crate::evaluate`] and the plain [`crate::reference`] give
-//! the same verdict on requests generated from the fixtures, mutated.
+//! the same verdict on requests generated from the fixtures, mutated, and reject alike: the
+//! same kind of rejection, object, volumes, host paths and protected spellings. The path
+//! rules are also compared on their own, on configurations the fixtures do not reach
+//! (nested and root prefixes, several protected paths).
 
 use json_scan::test_support;
 use proptest::prelude::*;
 
+use crate::evaluate;
 use crate::generators::{request, settings};
-use crate::{evaluate, reference};
+use crate::reference::{self, paths, Refusal};
+use crate::settings::{Rules, Settings};
+
+/// A path from a small vocabulary, so that protected paths, prefixes and host paths meet.
+fn vocabulary_path() -> impl Strategy<Value = String> {
+    let segment = prop::sample::select(vec![
+        "a", "b", "run", "var", "proc", "1", "self", ".", "..", "",
+    ]);
+    (any::<bool>(), prop::collection::vec(segment, 0..4)).prop_map(|(relative, segments)| {
+        let joined = segments.join("/");
+        if relative {
+            joined
+        } else {
+            format!("/{joined}")
+        }
+    })
+}
+
+fn absolute_path() -> impl Strategy<Value = String> {
+    vocabulary_path().prop_map(|p| {
+        if p.starts_with('/') {
+            p
+        } else {
+            format!("/{p}")
+        }
+    })
+}
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
@@ -13,8 +43,34 @@ proptest! {
     #[test]
     fn evaluate_agrees_with_the_reference(request in request(), settings in settings(), typed in any::<bool>()) {
         let payload = test_support::payload(&request, &settings, typed);
-        let shipped = evaluate(&payload).map_err(|r| r.to_string());
+        let shipped = evaluate(&payload);
         let reference = reference::verdict(&payload);
-        prop_assert_eq!(shipped.is_ok(), reference.is_ok(), "shipped {:?}, reference {:?}", shipped, reference);
+        prop_assert_eq!(
+            shipped.as_ref().map_err(Refusal::of).copied(), reference.clone(),
+            "shipped {:?}, reference {:?}", shipped, reference
+        );
+    }
+
+    #[test]
+    fn path_rules_agree_with_the_reference(
+        protected in prop::collection::vec(absolute_path(), 1..3),
+        equivalent in prop::collection::vec(prop::collection::vec(absolute_path(), 2..4), 0..3),
+        proc_indirection in any::<bool>(),
+        host_path in vocabulary_path(),
+    ) {
+        let spellings = paths::spellings(&protected, &equivalent);
+        let rules = Rules::from(Settings {
+            protected_paths: protected,
+            equivalent_paths: equivalent,
+            proc_indirection,
+            ..Settings::default()
+        });
+        let shipped: Vec<String> = rules.protected.iter().map(ToString::to_string).collect();
+        prop_assert_eq!(&shipped, &spellings);
+        prop_assert_eq!(
+            rules.reached_by(&host_path).map(ToString::to_string),
+            paths::reached(&spellings, proc_indirection, &host_path),
+            "{}", host_path
+        );
     }
 }
