@@ -55,6 +55,7 @@ func documents(path string) ([]*unstructured.Unstructured, error) {
 
 // client is a dynamic client acting as the admin or, impersonating, as anyone.
 type client struct {
+	config  *rest.Config
 	dynamic dynamic.Interface
 	mapper  *restmapper.DeferredDiscoveryRESTMapper
 }
@@ -68,19 +69,19 @@ func newClient(config *rest.Config) (*client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &client{dynamic: dyn, mapper: restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(disc))}, nil
+	return &client{config: config, dynamic: dyn, mapper: restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(disc))}, nil
 }
 
 // as returns a client that impersonates a user, its groups and extra (a bound token's
-// node-name claim among them).
+// node-name claim among them), with this client's other settings (a warning handler).
 func (c *client) as(user string, groups []string, extra map[string][]string) (*client, error) {
-	config := rest.CopyConfig(shared.config)
+	config := rest.CopyConfig(c.config)
 	config.Impersonate = rest.ImpersonationConfig{UserName: user, Groups: groups, Extra: extra}
 	dyn, err := dynamic.NewForConfig(config)
 	if err != nil {
 		return nil, err
 	}
-	return &client{dynamic: dyn, mapper: c.mapper}, nil
+	return &client{config: config, dynamic: dyn, mapper: c.mapper}, nil
 }
 
 // resource is where an object of this kind is served, for its namespace.

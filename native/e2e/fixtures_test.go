@@ -59,15 +59,16 @@ func storeOldObjects(t *testing.T, ctx context.Context, c *client, rule string, 
 			continue
 		}
 		namespace, _ := f.request["namespace"].(string)
-		if err := c.namespace(ctx, namespace, serviceAccounts(old)...); err != nil {
-			t.Fatal(err)
+		if namespace != "" {
+			if err := c.namespace(ctx, namespace, serviceAccounts(old)...); err != nil {
+				t.Fatal(err)
+			}
 		}
 		name, _ := replayName(f)
-		stored, err := createOld(ctx, c, stored(old, name, namespace))
-		if err != nil {
-			t.Fatalf("%s: storing the old object: %v", f.file, err)
+		// One the API server's validation refuses is counted by the replay, which tries again.
+		if stored, err := createOld(ctx, c, stored(old, name, namespace)); err == nil {
+			live[f.file] = stored
 		}
-		live[f.file] = stored
 	}
 	if err := c.applyFiles(ctx, repo("native", rule, "binding-deny.yaml")); err != nil {
 		t.Fatal(err)

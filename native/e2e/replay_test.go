@@ -176,6 +176,10 @@ func replay(ctx context.Context, c *client, rule string, f fixture, name string,
 	}
 	old, _ := r["oldObject"].(map[string]any)
 	operation, _ := r["operation"].(string)
+	if operation != "CREATE" && operation != "UPDATE" {
+		// Neither edition judges another operation; a DELETE or CONNECT carries no object.
+		return replayed{notExpressible: "operation " + operation + " is not replayed"}
+	}
 	if operation == "UPDATE" && old == nil {
 		return replayed{notExpressible: "request.oldObject is not an object"}
 	}

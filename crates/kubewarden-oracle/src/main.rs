@@ -2,6 +2,9 @@
 //! writes one line per input, `{"allowed": bool, "message": string|null, "mutated": object|null}`:
 //! the Kubewarden policy's verdict, from the same `evaluate` the wasm module runs. The native
 //! edition's e2e test (native/e2e) spawns it once and streams every request the API server saw.
+//!
+//! `kubewarden-oracle generate POLICY COUNT` instead prints COUNT requests generated from the
+//! policy's fixtures (its property tests' generator, a fixed seed: the same requests every run).
 
 use serde_json::{json, Value};
 use std::io::{BufRead, Write};
@@ -26,7 +29,37 @@ fn verdict(policy: &str, request: &Value, settings: &Value) -> Value {
     }
 }
 
+/// Deterministically generated requests of a policy, one JSON document per line.
+fn generate(policy: &str, count: usize) -> Result<(), String> {
+    use proptest::strategy::{Strategy, ValueTree};
+    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+    let strategy = match policy {
+        "antrea-agent-status-updates" => antrea_agent_status_updates::generators::request().boxed(),
+        "antrea-hostpath-guard" => antrea_hostpath_guard::generators::request().boxed(),
+        other => return Err(format!("no generator for {other:?}")),
+    };
+    let rng = TestRng::deterministic_rng(RngAlgorithm::ChaCha);
+    let mut runner = TestRunner::new_with_rng(Config::default(), rng);
+    let mut stdout = std::io::stdout().lock();
+    for _ in 0..count {
+        let request = strategy.new_tree(&mut runner).map_err(|e| e.to_string())?.current();
+        writeln!(stdout, "{request}").map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let [_, command, policy, count] = args.as_slice() {
+        if command == "generate" {
+            let count = count.parse().expect("COUNT is a number");
+            if let Err(e) = generate(policy, count) {
+                eprintln!("{e}");
+                std::process::exit(1);
+            }
+            return;
+        }
+    }
     let stdin = std::io::stdin();
     let mut stdout = std::io::stdout().lock();
     for line in stdin.lock().lines() {
