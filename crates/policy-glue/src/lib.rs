@@ -9,17 +9,13 @@
 #![warn(missing_docs)]
 
 use std::fmt::Display;
-use std::sync::OnceLock;
 
 use kubewarden_policy_sdk::settings::{SettingsValidationResponse, Validatable};
 use serde::de::DeserializeOwned;
 use wapc_guest::CallResult;
 
-mod cache;
 #[cfg(feature = "test-support")]
 pub mod questions;
-
-pub use cache::SettingsCache;
 
 #[doc(hidden)]
 pub use kubewarden_policy_sdk;
@@ -36,6 +32,10 @@ pub enum Verdict {
     /// Accept the request with this object instead (a mutating policy); the host turns it into
     /// a JSONPatch.
     Mutate(serde_json::Value),
+    /// [`Verdict::Mutate`] with the object given as its JSON text, which goes into the answer
+    /// as it is: a policy that edits the request's object in place need not build a tree of
+    /// it (and serialise it again) only to answer.
+    MutateJson(Vec<u8>),
 }
 
 /// What an `evaluate` function returns, as a [`Verdict`].
@@ -85,25 +85,44 @@ pub fn validate_settings<S: DeserializeOwned + Validatable>(payload: &[u8]) -> C
     })?)
 }
 
-/// `accept_request()`'s answer, serialised once: most requests get it, and serialising it is a
-/// tenth of the cost of deciding them.
+/// `kubewarden_policy_sdk::accept_request()`'s answer, byte for byte, written out: policy-server
+/// runs every request in a fresh instance, where serialising it (or a cache of it) would be
+/// paid on every request.
+pub const ACCEPTED: &[u8] = br#"{"accepted":true,"message":null,"code":null,"mutated_object":null,"audit_annotations":null,"warnings":null}"#;
+
+/// The answer that accepts the request unchanged.
 pub fn accepted() -> CallResult {
-    static ACCEPTED: OnceLock<Vec<u8>> = OnceLock::new();
-    if let Some(response) = ACCEPTED.get() {
-        return Ok(response.clone());
-    }
-    let response = kubewarden_policy_sdk::accept_request()?;
-    Ok(ACCEPTED.get_or_init(|| response).clone())
+    Ok(ACCEPTED.to_vec())
+}
+
+/// `kubewarden_policy_sdk::reject_request(Some(message), None, None, None)`'s answer, byte for
+/// byte, without building and serialising a `ValidationResponse`: only the message needs
+/// serde_json (its escapes).
+pub fn rejected(message: &str) -> CallResult {
+    const HEAD: &[u8] = br#"{"accepted":false,"message":"#;
+    const TAIL: &[u8] =
+        br#","code":null,"mutated_object":null,"audit_annotations":null,"warnings":null}"#;
+    let mut answer = Vec::with_capacity(HEAD.len() + message.len() + 2 + TAIL.len());
+    answer.extend_from_slice(HEAD);
+    serde_json::to_writer(&mut answer, message)?;
+    answer.extend_from_slice(TAIL);
+    Ok(answer)
+}
+
+/// `kubewarden_policy_sdk::mutate_request(object)`'s answer for an object given as JSON text.
+pub fn mutated(object: &[u8]) -> CallResult {
+    const HEAD: &[u8] = br#"{"accepted":true,"message":null,"code":null,"mutated_object":"#;
+    const TAIL: &[u8] = br#","audit_annotations":null,"warnings":null}"#;
+    Ok([HEAD, object, TAIL].concat())
 }
 
 /// The Kubewarden validation response for a verdict.
 pub fn respond(verdict: impl IntoVerdict) -> CallResult {
     match verdict.into_verdict() {
         Verdict::Accept => accepted(),
-        Verdict::Reject(message) => {
-            kubewarden_policy_sdk::reject_request(Some(message), None, None, None)
-        }
+        Verdict::Reject(message) => rejected(&message),
         Verdict::Mutate(object) => kubewarden_policy_sdk::mutate_request(object),
+        Verdict::MutateJson(object) => mutated(&object),
     }
 }
 
@@ -177,6 +196,35 @@ mod tests {
 
     fn answer(verdict: impl IntoVerdict) -> ValidationResponse {
         serde_json::from_slice(&respond(verdict).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn written_out_answers_are_the_sdks() {
+        assert_eq!(
+            accepted().unwrap(),
+            kubewarden_policy_sdk::accept_request().unwrap()
+        );
+        for message in [
+            "no",
+            "",
+            "quote \" backslash \\ newline \n tab \t \u{1} é ✓",
+        ] {
+            assert_eq!(
+                rejected(message).unwrap(),
+                kubewarden_policy_sdk::reject_request(Some(message.to_string()), None, None, None)
+                    .unwrap()
+            );
+        }
+    }
+
+    #[test]
+    fn mutation_as_text_is_the_sdks_answer() {
+        let object = serde_json::json!({"spec": {"tolerations": [{"key": "k"}]}, "kind": "Pod"});
+        let text = serde_json::to_vec(&object).unwrap();
+        assert_eq!(
+            mutated(&text).unwrap(),
+            kubewarden_policy_sdk::mutate_request(object).unwrap()
+        );
     }
 
     #[test]

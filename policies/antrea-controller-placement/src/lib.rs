@@ -10,20 +10,23 @@
 
 pub mod error;
 pub mod placement;
+pub mod scope;
 pub mod settings;
+pub mod splice;
 
 use std::borrow::Cow;
-use std::rc::Rc;
 
 use json_scan::{Admission, Raw, ValueAt};
-use policy_glue::SettingsCache;
+use policy_glue::Verdict;
 use serde_json::Value;
 
 use crate::error::{Rejection, Who};
 use crate::placement::Placement;
+use crate::scope::Scope;
 use crate::settings::{Mode, Settings};
+use crate::splice::ObjectView;
 
-policy_glue::register_policy!(evaluate: evaluate, settings: Settings);
+policy_glue::register_policy!(evaluate: answer, settings: Settings);
 
 /// The request members this policy reads.
 const MEMBERS: [&str; 4] = ["kind", "namespace", "name", "operation"];
@@ -57,9 +60,38 @@ impl Target {
     }
 }
 
+/// A mutated object: its JSON text when it was edited in place (the usual shape), else a tree.
+pub enum Mutation {
+    /// The request's object as JSON text, `affinity` and `tolerations` replaced.
+    Text(Vec<u8>),
+    /// The whole object, parsed and mutated.
+    Value(Value),
+}
+
 /// Decides a validate payload: `Ok(None)` accepts, `Ok(Some(pod))` accepts the Pod as
 /// mutated, `Err` says why the request is rejected.
 pub fn evaluate(payload: &[u8]) -> Result<Option<Value>, Rejection> {
+    Ok(match decide(payload)? {
+        None => None,
+        Some(Mutation::Value(object)) => Some(object),
+        Some(Mutation::Text(text)) => Some(
+            serde_json::from_slice(&text).map_err(|e| invalid(format!("mutated object: {e}")))?,
+        ),
+    })
+}
+
+/// The module's `validate`: [`evaluate`]'s verdict, a mutation answered with the object's JSON
+/// text as it was edited.
+pub fn answer(payload: &[u8]) -> Verdict {
+    match decide(payload) {
+        Ok(None) => Verdict::Accept,
+        Ok(Some(Mutation::Text(text))) => Verdict::MutateJson(text),
+        Ok(Some(Mutation::Value(object))) => Verdict::Mutate(object),
+        Err(rejection) => Verdict::Reject(rejection.to_string()),
+    }
+}
+
+fn decide(payload: &[u8]) -> Result<Option<Mutation>, Rejection> {
     let mut admission = Admission::read(payload, MEMBERS)?;
     let [group, kind] = admission
         .get("kind")?
@@ -76,12 +108,13 @@ pub fn evaluate(payload: &[u8]) -> Result<Option<Value>, Rejection> {
     };
     let operation = string(admission.get("operation")?, "operation")?
         .ok_or_else(|| invalid("missing field `operation`"))?;
-    let settings = settings(admission.settings())?;
+    let scope = match Scope::read(admission.settings()) {
+        Some(scope) => scope,
+        None => Scope::from(&settings(admission.settings())?),
+    };
     let reviewed = match target {
         Target::Pod => operation == "CREATE",
-        Target::Deployment => {
-            settings.check_workloads && matches!(&*operation, "CREATE" | "UPDATE")
-        }
+        Target::Deployment => scope.check_workloads && matches!(&*operation, "CREATE" | "UPDATE"),
     };
     if !reviewed {
         return Ok(None);
@@ -91,41 +124,56 @@ pub fn evaluate(payload: &[u8]) -> Result<Option<Value>, Rejection> {
         return Err(Rejection::MissingObject(who(target, None, &mut admission)?));
     };
     let namespace = namespace_of(request_namespace, object);
-    if !settings
-        .controllers
-        .iter()
-        .any(|c| c.namespace == namespace)
-    {
+    if !scope.names_namespace(&namespace) {
         return Ok(None);
     }
     let service_account = service_account_of(object, target)?;
-    if !settings
-        .controllers
-        .iter()
-        .any(|c| c.namespace == namespace && c.service_account_name == service_account)
-    {
+    if !scope.names(&namespace, &service_account) {
         return Ok(None);
     }
-    let object: Value = object
-        .raw()?
+    // A controller's object, once per controller rollout: the whole settings now.
+    let settings = settings(admission.settings())?;
+    let object = object.raw()?;
+    if let Some(view) = ObjectView::read(object, target.pod_spec_path()) {
+        let who = who(target, Some(&view.names), &mut admission)?;
+        let mut spec = view.spec().map_err(|e| invalid(format!("object: {e}")))?;
+        if !place(target, &mut spec, &settings, who)? {
+            return Ok(None);
+        }
+        let text = view
+            .mutated(&spec)
+            .map_err(|e| invalid(format!("mutated object: {e}")))?;
+        return Ok(Some(Mutation::Text(text)));
+    }
+    let mut object: Value = object
         .parse()
         .map_err(|e| invalid(format!("object: {e}")))?;
-    let who = who(target, Some(&object), &mut admission)?;
-    place(target, object, &settings, who)
+    let who = who(target, Some(&names_of(&object)), &mut admission)?;
+    let mut spec = &mut object;
+    for key in target.pod_spec_path() {
+        spec = &mut spec[*key];
+    }
+    Ok(place(target, spec, &settings, who)?.then_some(Mutation::Value(object)))
 }
 
-thread_local! {
-    static SETTINGS: SettingsCache<Settings> = const { SettingsCache::new() };
+/// The settings, parsed in full.
+fn settings(raw: Option<Raw<'_>>) -> Result<Settings, Rejection> {
+    match raw {
+        Some(raw) => raw.parse().map_err(|e| invalid(format!("settings: {e}"))),
+        None => Ok(Settings::default()),
+    }
 }
 
-/// The settings, parsed once per settings document.
-fn settings(raw: Option<Raw<'_>>) -> Result<Rc<Settings>, Rejection> {
-    let bytes = raw.map(|raw| raw.bytes()).unwrap_or_default();
-    SETTINGS.with(|cache| {
-        cache.get(bytes, |_| match raw {
-            Some(raw) => raw.parse().map_err(|e| invalid(format!("settings: {e}"))),
-            None => Ok(Settings::default()),
-        })
+/// `metadata.namespace`, `metadata.name` and `metadata.generateName` of an object (strings,
+/// else empty).
+fn names_of(object: &Value) -> [String; 3] {
+    let metadata = object.get("metadata");
+    ["namespace", "name", "generateName"].map(|key| {
+        metadata
+            .and_then(|m| m.get(key))
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
     })
 }
 
@@ -164,26 +212,20 @@ fn service_account_of(object: ValueAt<'_>, target: Target) -> Result<String, Rej
 /// creates.
 fn who(
     target: Target,
-    object: Option<&Value>,
+    names: Option<&[String; 3]>,
     admission: &mut Admission<'_, '_, 4>,
 ) -> Result<Who, Rejection> {
-    let metadata = object.and_then(|o| o.get("metadata"));
-    let field = |key: &str| {
-        metadata
-            .and_then(|m| m.get(key))
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string()
-    };
+    // `names` as `names_of` and `ObjectView` give them.
+    let field = |index: usize| names.map(|n| n[index].clone()).unwrap_or_default();
     let namespace = string(admission.get("namespace")?, "namespace")?
         .map(Cow::into_owned)
         .filter(|ns| !ns.is_empty())
-        .unwrap_or_else(|| field("namespace"));
+        .unwrap_or_else(|| field(0));
     let name = string(admission.get("name")?, "name")?
         .map(Cow::into_owned)
         .filter(|n| !n.is_empty())
-        .or_else(|| Some(field("name")).filter(|n| !n.is_empty()))
-        .or_else(|| Some(field("generateName")).filter(|n| !n.is_empty()))
+        .or_else(|| Some(field(1)).filter(|n| !n.is_empty()))
+        .or_else(|| Some(field(2)).filter(|n| !n.is_empty()))
         .unwrap_or_else(|| "(unnamed)".to_string());
     let kind = match target {
         Target::Pod => "Pod",
@@ -199,17 +241,14 @@ fn who(
     })
 }
 
-/// The verdict on a controller's pod spec: accept, mutate, or reject.
+/// The verdict on a controller's pod spec: `Ok(false)` accepts it as it is, `Ok(true)` accepts
+/// it as mutated in `spec`, `Err` rejects.
 fn place(
     target: Target,
-    mut object: Value,
+    spec: &mut Value,
     settings: &Settings,
     who: Who,
-) -> Result<Option<Value>, Rejection> {
-    let mut spec = &mut object;
-    for key in target.pod_spec_path() {
-        spec = &mut spec[*key];
-    }
+) -> Result<bool, Rejection> {
     let placement = Placement::read(spec).map_err(|reason| Rejection::MalformedObject {
         who: who.clone(),
         reason,
@@ -221,7 +260,7 @@ fn place(
             conflict: Box::new(conflict),
         })?;
     if plan.is_empty() {
-        return Ok(None);
+        return Ok(false);
     }
     // Workloads are never mutated: it would fight GitOps.
     if settings.mode == Mode::Validate || target == Target::Deployment {
@@ -231,7 +270,7 @@ fn place(
         });
     }
     plan.apply(spec, &placement);
-    Ok(Some(object))
+    Ok(true)
 }
 
 #[cfg(test)]

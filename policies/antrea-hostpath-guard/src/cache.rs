@@ -1,18 +1,14 @@
-//! The rules built from the settings, once per settings document.
+//! The rules built from the settings, only when a host path must be judged.
 
 use std::rc::Rc;
 
 use json_scan::Raw;
-use policy_glue::SettingsCache;
 
 use crate::settings::{Rules, Settings};
 
-thread_local! {
-    static RULES: SettingsCache<Rules> = const { SettingsCache::new() };
-}
-
 /// Settings and the rules derived from them, built only when a host path must be judged:
-/// most workloads have no hostPath volume and never pay for it.
+/// most workloads have no hostPath volume and never pay for it. Built anew for each request:
+/// policy-server evaluates every request in a fresh instance, where a cache never hits.
 pub struct LazyRules<'a> {
     settings: Option<Raw<'a>>,
     rules: Option<Rc<Rules>>,
@@ -27,21 +23,19 @@ impl<'a> LazyRules<'a> {
         }
     }
 
-    /// The rules, built (or taken from the cache) on first use.
+    /// The rules, built on first use.
     pub fn get(&mut self) -> Result<Rc<Rules>, String> {
         if let Some(rules) = &self.rules {
             return Ok(rules.clone());
         }
-        let key = self.settings.map(|raw| raw.bytes()).unwrap_or_default();
-        let rules = RULES.with(|cache| {
-            cache.get(key, |_| {
-                let settings: Settings = match self.settings {
-                    Some(raw) => raw.parse().map_err(|e| format!("invalid settings: {e}"))?,
-                    None => Settings::default(),
-                };
-                Ok::<_, String>(Rules::from(settings))
-            })
-        })?;
+        let settings = match self.settings {
+            Some(raw) => raw
+                .parse()
+                .map_err(|e| format!("invalid settings: {e}"))?,
+            None => Settings::default(),
+        };
+        let rules = Rules::from(settings);
+        let rules = Rc::new(rules);
         self.rules = Some(rules.clone());
         Ok(rules)
     }
