@@ -5,7 +5,6 @@
 //! case). Two values are equal when they mean the same thing.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 
 use json_scan::{Raw, ScanError};
 use serde_json::Value;
@@ -70,33 +69,58 @@ pub fn push_key(path: &str, key: &str) -> String {
 /// The members of a JSON object as unparsed JSON, so equal subtrees are compared byte for byte
 /// instead of being built into trees. Duplicate keys are an error: a client must not be able to
 /// show one value to this policy and another to the API server.
+///
+/// The members are kept sorted by name (the order of a `BTreeMap`, which this replaced) and
+/// found by binary search, names compared on their first byte before `memcmp`: building and
+/// searching a `BTreeMap` of a Pod's members compared names byte by byte (wasi-libc's
+/// `memcmp`) a thousand times per update.
 #[derive(Default)]
-pub struct RawObject<'a>(pub BTreeMap<Cow<'a, str>, Raw<'a>>);
+pub struct RawObject<'a> {
+    /// `(name, value, position in the document)`, sorted by name.
+    members: Vec<(Cow<'a, str>, Raw<'a>, usize)>,
+}
+
+/// `str`'s order, decided by the first byte when it differs.
+fn by_name(a: &str, b: &str) -> std::cmp::Ordering {
+    match (a.as_bytes().first(), b.as_bytes().first()) {
+        (Some(x), Some(y)) if x != y => x.cmp(y),
+        _ => a.cmp(b),
+    }
+}
 
 impl<'a> RawObject<'a> {
+    fn from_members(
+        members: impl Iterator<Item = Result<(Cow<'a, str>, Raw<'a>), CompareError>>,
+    ) -> Result<Self, CompareError> {
+        let mut members = members
+            .enumerate()
+            .map(|(index, member)| member.map(|(name, value)| (name, value, index)))
+            .collect::<Result<Vec<_>, _>>()?;
+        members.sort_unstable_by(|a, b| by_name(&a.0, &b.0).then(a.2.cmp(&b.2)));
+        // The first name, in document order, that an earlier member already had.
+        let repeated = members
+            .windows(2)
+            .filter(|pair| pair[0].0 == pair[1].0)
+            .min_by_key(|pair| pair[1].2);
+        if let Some(pair) = repeated {
+            return Err(CompareError::DuplicateKey(pair[1].0.to_string()));
+        }
+        Ok(RawObject { members })
+    }
+
     /// Splits an object into its members.
     pub fn parse(raw: Raw<'a>) -> Result<Self, CompareError> {
-        let mut members = BTreeMap::new();
-        for member in raw.members()? {
-            let (key, value) = member?;
-            if members.contains_key(&key) {
-                return Err(CompareError::DuplicateKey(key.into_owned()));
-            }
-            members.insert(key, value);
-        }
-        Ok(RawObject(members))
+        Self::from_members(raw.members()?.map(|member| Ok(member?)))
     }
 
     /// The members of a split object (see [`json_scan::Split`]).
     pub fn from_split(split: json_scan::Split<'a>) -> Result<Self, CompareError> {
-        let mut members = BTreeMap::new();
-        for (key, _, value) in split.members {
-            if members.contains_key(&key) {
-                return Err(CompareError::DuplicateKey(key.into_owned()));
-            }
-            members.insert(key, value);
-        }
-        Ok(RawObject(members))
+        Self::from_members(
+            split
+                .members
+                .into_iter()
+                .map(|(key, _, value)| Ok((key, value))),
+        )
     }
 
     /// Splits two versions of an object: the old one is scanned only up to its last change.
@@ -106,9 +130,53 @@ impl<'a> RawObject<'a> {
         Ok((RawObject::from_split(old)?, RawObject::from_split(new)?))
     }
 
+    /// The member names, in order.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.members.iter().map(|(name, _, _)| name.as_ref())
+    }
+
+    /// Every member name of `self` or `other`, in order, with its value in each: one walk of
+    /// both sorted lists, where looking each name up in both would compare names ten times
+    /// more often.
+    pub fn union<'s>(
+        &'s self,
+        other: &'s RawObject<'a>,
+    ) -> impl Iterator<Item = (&'s str, Option<Raw<'a>>, Option<Raw<'a>>)> + 's {
+        let (mut mine, mut theirs) = (
+            self.members.iter().peekable(),
+            other.members.iter().peekable(),
+        );
+        std::iter::from_fn(move || {
+            let order = match (mine.peek(), theirs.peek()) {
+                (None, None) => return None,
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (Some(a), Some(b)) => by_name(&a.0, &b.0),
+            };
+            Some(match order {
+                std::cmp::Ordering::Less => mine.next().map(|a| (a.0.as_ref(), Some(a.1), None))?,
+                std::cmp::Ordering::Greater => {
+                    theirs.next().map(|b| (b.0.as_ref(), None, Some(b.1)))?
+                }
+                std::cmp::Ordering::Equal => {
+                    let (a, b) = (mine.next()?, theirs.next()?);
+                    (a.0.as_ref(), Some(a.1), Some(b.1))
+                }
+            })
+        })
+    }
+
+    /// Whether the object has a member `key`.
+    pub fn contains(&self, key: &str) -> bool {
+        self.get(key).is_some()
+    }
+
     /// A member, if present.
     pub fn get(&self, key: &str) -> Option<Raw<'a>> {
-        self.0.get(key).copied()
+        self.members
+            .binary_search_by(|(name, _, _)| by_name(name, key))
+            .ok()
+            .map(|index| self.members[index].1)
     }
 
     /// A member that must be an object; absent or `null` is empty.
@@ -162,8 +230,8 @@ pub fn raw_equal(old: Option<Raw<'_>>, new: Option<Raw<'_>>) -> Result<bool, Com
     };
     if a.is_object() && b.is_object() {
         let (a, b) = RawObject::parse_pair(a, b)?;
-        for key in a.0.keys().chain(b.0.keys()) {
-            if !raw_equal(a.get(key), b.get(key))? {
+        for (_, a, b) in a.union(&b) {
+            if !raw_equal(a, b)? {
                 return Ok(false);
             }
         }
@@ -238,15 +306,10 @@ pub fn raw_changed_members(
     skipped: &[&str],
     out: &mut Vec<String>,
 ) -> Result<(), CompareError> {
-    for key in old
-        .0
-        .keys()
-        .chain(new.0.keys().filter(|key| !old.0.contains_key(*key)))
-    {
-        let (old, new) = (old.get(key), new.get(key));
+    for (key, old, new) in old.union(new) {
         // Most members did not change: their path is not even spelled.
         let unchanged = matches!((old, new), (Some(a), Some(b)) if a.same_bytes(&b));
-        if !unchanged && !skipped.contains(&key.as_ref()) {
+        if !unchanged && !skipped.contains(&key) {
             raw_changed_fields(old, new, &push_key(path, key), out)?;
         }
     }
@@ -315,6 +378,41 @@ mod tests {
         let raw = Raw::document(br#"{"a": 1, "a": 2}"#).unwrap();
         let error = RawObject::parse(raw).err().unwrap().to_string();
         assert!(error.contains("duplicate key \"a\""), "{error}");
+        // The first name repeated in document order, as a BTreeMap filled in order found it.
+        let raw = Raw::document(br#"{"b": 1, "a": 1, "b": 2, "a": 2}"#).unwrap();
+        let error = RawObject::parse(raw).err().unwrap().to_string();
+        assert!(error.contains("duplicate key \"b\""), "{error}");
+    }
+
+    #[test]
+    fn members_are_found_and_listed_in_name_order() {
+        let raw = Raw::document(br#"{"spec": 1, "metadata": 2, "apiVersion": 3, "": 4, "m": 5}"#)
+            .unwrap();
+        let object = RawObject::parse(raw).unwrap();
+        assert_eq!(
+            object.keys().collect::<Vec<_>>(),
+            ["", "apiVersion", "m", "metadata", "spec"]
+        );
+        for (key, value) in [("", "4"), ("m", "5"), ("metadata", "2"), ("spec", "1")] {
+            assert_eq!(object.get(key).map(|raw| raw.0), Some(value.as_bytes()));
+        }
+        assert!(object.get("status").is_none() && !object.contains("metadat"));
+        let other = RawObject::parse(Raw::document(br#"{"status": 6, "m": 7}"#).unwrap()).unwrap();
+        let union: Vec<_> = object
+            .union(&other)
+            .map(|(key, a, b)| (key, a.map(|r| r.0), b.map(|r| r.0)))
+            .collect();
+        assert_eq!(
+            union,
+            [
+                ("", Some(&b"4"[..]), None),
+                ("apiVersion", Some(&b"3"[..]), None),
+                ("m", Some(&b"5"[..]), Some(&b"7"[..])),
+                ("metadata", Some(&b"2"[..]), None),
+                ("spec", Some(&b"1"[..]), None),
+                ("status", None, Some(&b"6"[..])),
+            ]
+        );
     }
 
     #[test]

@@ -178,13 +178,9 @@ impl<'r> RestrictedUpdate<'r> {
             .object("annotations")
             .map_err(|e| self.malformed(e))?;
         let mut keys = Vec::new();
-        for key in old
-            .0
-            .keys()
-            .chain(new.0.keys().filter(|key| !old.0.contains_key(*key)))
-        {
+        for (key, old, new) in old.union(&new) {
             if !settings.annotation_key_allowed(key)
-                && !raw_equal(old.get(key), new.get(key)).map_err(|e| self.malformed(e))?
+                && !raw_equal(old, new).map_err(|e| self.malformed(e))?
             {
                 keys.push(key.to_string());
             }
