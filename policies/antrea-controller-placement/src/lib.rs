@@ -10,6 +10,8 @@
 
 pub mod error;
 pub mod placement;
+#[cfg(any(test, feature = "reference"))]
+pub mod scheduling;
 pub mod scope;
 pub mod settings;
 pub mod splice;
