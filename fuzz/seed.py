@@ -35,16 +35,21 @@ for name, request in requests(HOSTPATH):
     for spec in (spec, (spec.get("template") or {}).get("spec") or {}):
         paths = [v["hostPath"].get("path", "") for v in spec.get("volumes") or [] if isinstance(v, dict) and isinstance(v.get("hostPath"), dict)]
         if paths:
-            for choice in range(16):
+            # The low nibble: namespace, ServiceAccount, operation, kind; then a few of the
+            # settings variants (bits 4-5) and stored objects (bit 7).
+            for choice in list(range(16)) + [low | high for low in (0, 9) for high in (0x10, 0x20, 0x30, 0x84)]:
                 write("hostpath_differential", "%s-%d" % (name, choice), bytes([choice]) + "\n".join(paths).encode())
 PLACEMENT = sorted((ROOT / "policies/antrea-controller-placement/test_data").glob("*.json"))
 for name, request in requests(PLACEMENT):
+    write("placement_validate", name, json.dumps({"request": request, "settings": {}}))
     spec = (request.get("object") or {}).get("spec")
     if isinstance(spec, dict):
         write("placement_pod", name, json.dumps(spec))
+        write("placement_differential", name, json.dumps(spec))
 for target, settings in {
     "status_updates_settings": [{}, {"usernames": ["a"], "mode": "status-and-labels", "nodeBinding": "required", "allowedAnnotationKeys": ["x/"]}],
     "hostpath_settings": [{}, {"protectedPaths": ["/a"], "equivalentPaths": [["/a", "/b"]], "procIndirection": False, "checkPersistentVolumes": True, "exemptions": [{"namespace": "n", "serviceAccountName": "s"}]}],
+    "placement_settings": [{}, {"controllers": [{"namespace": "antrea", "serviceAccountName": "antrea-controller"}], "secureNodes": [{"key": "pool", "operator": "In", "values": ["system"]}], "tolerations": [{"key": "pool", "operator": "Equal", "value": "system", "effect": "NoSchedule"}], "mode": "validate", "checkWorkloads": True}],
 }.items():
     for index, value in enumerate(settings):
         write(target, "seed-%d" % index, json.dumps(value))
