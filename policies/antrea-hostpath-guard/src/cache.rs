@@ -29,9 +29,7 @@ impl<'a> LazyRules<'a> {
             return Ok(rules.clone());
         }
         let settings = match self.settings {
-            Some(raw) => raw
-                .parse()
-                .map_err(|e| format!("invalid settings: {e}"))?,
+            Some(raw) => raw.parse().map_err(|e| format!("invalid settings: {e}"))?,
             None => Settings::default(),
         };
         let rules = Rules::from(settings);
