@@ -13,7 +13,7 @@ MAX_MODULE_BYTES := 307200
 # Seconds each fuzz target runs in `make test`; `make fuzz` runs them longer.
 FUZZ_SECONDS ?= 5
 
-.PHONY: all toolchain runner gator gatekeeper-verify policies floor fuzz-tools fuzz-smoke fuzz soak artifacthub push gatekeeper-suites test fmt-check clippy unit unit-wasm e2e-tests bats size-check test-data bench bench-data clean kube-apiserver native-e2e bench-native
+.PHONY: all toolchain runner gator gatekeeper-verify gatekeeper-parity policies floor fuzz-tools fuzz-smoke fuzz soak artifacthub push gatekeeper-suites test fmt-check clippy unit unit-wasm e2e-tests bats size-check test-data bench bench-data clean kube-apiserver native-e2e bench-native
 
 # rust-toolchain.toml names the toolchain, the wasm32-wasip1 target and the components: rustup
 # installs them on first use. Every build is --locked to the committed Cargo.lock.
@@ -32,7 +32,7 @@ runner: toolchain
 policies: runner
 	@for policy in $(POLICIES); do $(MAKE) -C policies/$$policy annotated-policy.wasm || exit 1; done
 
-test: fmt-check clippy unit unit-wasm gatekeeper-verify native-e2e e2e-tests size-check soak fuzz-smoke
+test: fmt-check clippy unit unit-wasm gatekeeper-verify gatekeeper-parity native-e2e e2e-tests size-check soak fuzz-smoke
 
 fmt-check: toolchain
 	cargo fmt --all -- --check
@@ -155,6 +155,26 @@ bench-native: kube-apiserver
 gatekeeper-verify: gator
 	$(GATOR) verify gatekeeper/... --enable-k8s-native-validation=true
 	$(GATOR) verify gatekeeper/... --enable-k8s-native-validation=false
+
+# Parity at scale on Gatekeeper's engines: per rule, every fixture under 16 settings, 10 000
+# generated requests (one in four given a wrong-typed value) and the regressions, each with
+# the Kubewarden policy's verdict, written as gator verify suites under target/ by
+# crates/gatekeeper-parity's bulk-suites; then judged with each engine by gator's own packages
+# (crates/gatekeeper-parity/judge: one compile per suite, where gator verify compiles the
+# template again for every case) and the regressions by gator verify itself.
+PARITY := $(CURDIR)/target/gatekeeper-parity
+JUDGE := $(TOOLS)/bin/gatekeeper-judge
+
+gatekeeper-parity: gator
+	@grep -q "gatekeeper/v3 $(GATOR_VERSION)$$" crates/gatekeeper-parity/judge/go.mod || { \
+	  echo "crates/gatekeeper-parity/judge/go.mod must require gatekeeper $(GATOR_VERSION), as gator"; exit 1; }
+	@test -z "$$($(GOFMT) -l crates/gatekeeper-parity/judge)" || { echo "gofmt: crates/gatekeeper-parity/judge is not formatted"; exit 1; }
+	cd crates/gatekeeper-parity/judge && $(GO) vet . && $(GO) build -o $(JUDGE) .
+	cargo run --locked -q -p gatekeeper-parity --example bulk-suites -- $(PARITY)
+	$(JUDGE) -engine cel $(PARITY)
+	$(JUDGE) -engine rego $(PARITY)
+	$(GATOR) verify $(PARITY)/regressions/... --enable-k8s-native-validation=true
+	$(GATOR) verify $(PARITY)/regressions/... --enable-k8s-native-validation=false
 
 # The gator suites of the Gatekeeper edition, from the Kubewarden fixtures and verdicts.
 gatekeeper-suites: policies

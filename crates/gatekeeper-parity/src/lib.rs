@@ -1,13 +1,15 @@
 //! Test support for the Gatekeeper edition (`gatekeeper/`): a ConstraintTemplate's Rego
 //! evaluated with regorus on Gatekeeper's input shape (`input.review` is the AdmissionRequest,
-//! `input.parameters` the constraint's parameters), as Gatekeeper evaluates the `rego:` field.
+//! `input.parameters` the constraint's parameters), the quick check; and the bulk parity
+//! suites ([`bulk`], [`regressions`]) that gator's own engines judge (`judge/`), the judge.
 
 #![warn(missing_docs)]
 
 use std::path::{Path, PathBuf};
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
+pub mod bulk;
 pub mod regressions;
 
 /// The repository root.
@@ -103,4 +105,34 @@ pub fn agree<E: std::fmt::Display>(
     Err(format!(
         "Kubewarden {kubewarden:?}, Gatekeeper {violations:?}"
     ))
+}
+
+/// The request Gatekeeper's audit makes of a stored object: no operation, no requester; its
+/// name and namespace the object's, when they are strings (as `unstructured`'s getters read
+/// them: a member of another type reads as empty, and an empty one is left out).
+pub fn stored(object: &Value) -> Value {
+    let api_version = object["apiVersion"].as_str().unwrap_or_default();
+    let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
+    let mut request = json!({
+        "uid": "", "kind": {"group": group, "version": version, "kind": object["kind"]},
+        "resource": {"group": "", "version": "", "resource": ""},
+        "operation": "", "userInfo": {}, "object": object,
+    });
+    for key in ["name", "namespace"] {
+        if let Some(value) = object["metadata"][key].as_str().filter(|v| !v.is_empty()) {
+            request[key] = json!(value);
+        }
+    }
+    request
+}
+
+/// A stored object's request as the Kubewarden policy judges it: a CREATE by audit's
+/// ServiceAccount, which no setting exempts (gatekeeper/generate.py's AUDITOR).
+pub fn audited(mut request: Value) -> Value {
+    request["operation"] = json!("CREATE");
+    request["userInfo"] = json!({
+        "username": "system:serviceaccount:gatekeeper-system:gatekeeper-admin",
+        "groups": ["system:serviceaccounts", "system:authenticated"],
+    });
+    request
 }

@@ -2,7 +2,7 @@
 //! fixtures) expect what both editions answer, the constraints spell out the Kubewarden
 //! defaults, and the webhook values send exactly the two status subresources.
 
-use gatekeeper_parity::{yaml, Template};
+use gatekeeper_parity::{audited, stored, yaml, Template};
 use json_scan::test_support;
 use serde_json::{json, Value};
 
@@ -13,33 +13,6 @@ fn kubewarden_allows(policy: &str, request: &Value, settings: &Value) -> bool {
         "antrea-hostpath-guard" => antrea_hostpath_guard::evaluate(&payload).is_ok(),
         other => panic!("no policy {other}"),
     }
-}
-
-/// The request Gatekeeper's audit makes of a stored object: no operation, no requester (the
-/// Kubewarden policy judges such a request as a CREATE).
-fn stored(object: &Value) -> Value {
-    let (group, version) = match object["apiVersion"].as_str().unwrap().split_once('/') {
-        Some((group, version)) => (group, version),
-        None => ("", object["apiVersion"].as_str().unwrap()),
-    };
-    let mut request = json!({
-        "uid": "", "kind": {"group": group, "version": version, "kind": object["kind"]},
-        "resource": {"group": "", "version": "", "resource": ""},
-        "name": object["metadata"]["name"], "operation": "", "userInfo": {}, "object": object,
-    });
-    if let Some(namespace) = object["metadata"].get("namespace") {
-        request["namespace"] = namespace.clone();
-    }
-    request
-}
-
-fn as_create(mut request: Value) -> Value {
-    request["operation"] = json!("CREATE");
-    request["userInfo"] = json!({
-        "username": "system:serviceaccount:gatekeeper-system:gatekeeper-admin",
-        "groups": ["system:serviceaccounts", "system:authenticated"],
-    });
-    request
 }
 
 /// Each template's K8sNativeValidation block is the CEL source `cel/<rule>.yaml`, copied by
@@ -97,7 +70,7 @@ fn gator_suites_expect_what_both_editions_answer() {
             // the Kubewarden policy as a CREATE by audit's ServiceAccount (as generate.py does).
             let (request, kubewarden_request) = match document["kind"] == "AdmissionReview" {
                 true => (document["request"].clone(), document["request"].clone()),
-                false => (stored(&document), as_create(stored(&document))),
+                false => (stored(&document), audited(stored(&document))),
             };
             let (request, kubewarden_request) = (&request, &kubewarden_request);
             let expects_violations = case["assertions"][0]["violations"] == "yes";
