@@ -42,7 +42,10 @@ fn generate(policy: &str, count: usize) -> Result<(), String> {
     let mut runner = TestRunner::new_with_rng(Config::default(), rng);
     let mut stdout = std::io::stdout().lock();
     for _ in 0..count {
-        let request = strategy.new_tree(&mut runner).map_err(|e| e.to_string())?.current();
+        let request = strategy
+            .new_tree(&mut runner)
+            .map_err(|e| e.to_string())?
+            .current();
         writeln!(stdout, "{request}").map_err(|e| e.to_string())?;
     }
     Ok(())
