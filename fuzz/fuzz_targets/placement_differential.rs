@@ -10,24 +10,15 @@ use antrea_controller_placement::{evaluate, scheduling};
 use libfuzzer_sys::fuzz_target;
 use serde_json::{json, Value};
 
-fn payload(spec: &Value, mode: &str) -> Vec<u8> {
-    let request = json!({
-        "uid": "1", "kind": {"group": "", "version": "v1", "kind": "Pod"}, "operation": "CREATE",
-        "namespace": "kube-system", "userInfo": {"username": "system:serviceaccount:kube-system:replicaset-controller"},
-        "object": {"apiVersion": "v1", "kind": "Pod", "metadata": {"generateName": "antrea-controller-"}, "spec": spec},
-    });
-    serde_json::to_vec(&json!({"request": request, "settings": {"mode": mode}})).unwrap()
-}
-
 fuzz_target!(|data: &[u8]| {
     let Ok(mut spec) = serde_json::from_slice::<Value>(data) else { return };
     let Some(fields) = spec.as_object_mut() else { return };
     fields.insert("serviceAccountName".into(), json!("antrea-controller"));
-    let mutated = evaluate(&payload(&spec, "mutate"));
+    let mutated = evaluate(&scheduling::controller_pod_payload(&spec, "mutate"));
     if let Err(counterexample) = scheduling::holds(&spec, &mutated) {
         panic!("{counterexample}");
     }
-    let validated = evaluate(&payload(&spec, "validate"));
+    let validated = evaluate(&scheduling::controller_pod_payload(&spec, "validate"));
     let agree = match (&mutated, &validated) {
         (Ok(Some(_)), Err(Rejection::NotOnSecureNodes { .. })) | (Ok(None), Ok(None)) => true,
         (Err(mutate), Err(validate)) => mutate == validate,
@@ -36,7 +27,7 @@ fuzz_target!(|data: &[u8]| {
     assert!(agree, "mutate {mutated:?}, validate {validated:?} for {spec}");
     if let Ok(Some(pod)) = &mutated {
         for mode in ["mutate", "validate"] {
-            let again = evaluate(&payload(&pod["spec"], mode));
+            let again = evaluate(&scheduling::controller_pod_payload(&pod["spec"], mode));
             assert!(matches!(again, Ok(None)), "{mode} on the mutated Pod: {again:?} for {pod}");
         }
     }

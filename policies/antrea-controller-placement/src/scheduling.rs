@@ -188,3 +188,16 @@ fn broken_on(
         _ => None,
     }
 }
+
+/// The `validate` payload of a Pod the ReplicaSet controller creates for antrea-controller in
+/// kube-system, with `spec` and `mode`: what the property test and the differential fuzz
+/// target hold to this model.
+pub fn controller_pod_payload(spec: &Value, mode: &str) -> Vec<u8> {
+    let request = serde_json::json!({
+        "uid": "1", "kind": {"group": "", "version": "v1", "kind": "Pod"}, "operation": "CREATE",
+        "namespace": "kube-system", "userInfo": {"username": "system:serviceaccount:kube-system:replicaset-controller"},
+        "object": {"apiVersion": "v1", "kind": "Pod", "metadata": {"generateName": "antrea-controller-"}, "spec": spec},
+    });
+    serde_json::to_vec(&serde_json::json!({"request": request, "settings": {"mode": mode}}))
+        .expect("a JSON value serialises")
+}

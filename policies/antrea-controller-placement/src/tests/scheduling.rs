@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use crate::error::Rejection;
 use crate::evaluate;
-use crate::scheduling::{holds, ARCH, CONTROL_PLANE};
+use crate::scheduling::{controller_pod_payload, holds, ARCH, CONTROL_PLANE};
 
 fn expression() -> impl Strategy<Value = Value> {
     (
@@ -75,30 +75,21 @@ fn pod_spec() -> impl Strategy<Value = Value> {
         })
 }
 
-fn payload(spec: &Value, mode: &str) -> Vec<u8> {
-    let request = json!({
-        "uid": "1", "kind": {"group": "", "version": "v1", "kind": "Pod"}, "operation": "CREATE",
-        "namespace": "kube-system", "userInfo": {"username": "system:serviceaccount:kube-system:replicaset-controller"},
-        "object": {"apiVersion": "v1", "kind": "Pod", "metadata": {"generateName": "antrea-controller-"}, "spec": spec},
-    });
-    serde_json::to_vec(&json!({"request": request, "settings": {"mode": mode}})).unwrap()
-}
-
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(3000))]
 
     #[test]
     fn placement_agrees_with_the_scheduler_model(spec in pod_spec()) {
-        let verdict = evaluate(&payload(&spec, "mutate"));
+        let verdict = evaluate(&controller_pod_payload(&spec, "mutate"));
         if let Err(counterexample) = holds(&spec, &verdict) {
             return Err(TestCaseError::fail(counterexample));
         }
         if let Ok(Some(mutated)) = &verdict {
             // Complete and idempotent: the mutated Pod is accepted unchanged.
-            prop_assert_eq!(evaluate(&payload(&mutated["spec"], "mutate")), Ok(None));
+            prop_assert_eq!(evaluate(&controller_pod_payload(&mutated["spec"], "mutate")), Ok(None));
         }
         // Validate mode rejects, naming what is missing, exactly what mutate mode would mutate.
-        let validated = evaluate(&payload(&spec, "validate"));
+        let validated = evaluate(&controller_pod_payload(&spec, "validate"));
         let agree = match (&verdict, &validated) {
             (Ok(Some(_)), Err(Rejection::NotOnSecureNodes { .. })) | (Ok(None), Ok(None)) => true,
             (Err(mutate), Err(validate)) => mutate == validate,
