@@ -87,7 +87,10 @@ pub fn kubewarden<E: std::fmt::Display>(
     request: &Value,
     settings: &Value,
 ) -> Result<(), String> {
-    evaluate(&json_scan::test_support::payload(request, settings, false)).map_err(|r| r.to_string())
+    evaluate(&policy_glue::test_support::payload(
+        request, settings, false,
+    ))
+    .map_err(|r| r.to_string())
 }
 
 /// Whether both editions agree: the Kubewarden policy accepts ⇔ the template has no violation.

@@ -3,7 +3,7 @@
 //! defaults, and the webhook values send exactly the two status subresources.
 
 use gatekeeper_parity::{audited, stored, yaml, Template};
-use json_scan::test_support;
+use policy_glue::test_support;
 use serde_json::{json, Value};
 
 fn kubewarden_allows(policy: &str, request: &Value, settings: &Value) -> bool {

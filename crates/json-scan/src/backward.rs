@@ -15,7 +15,7 @@ use crate::scan::{backslashes_before, container_start_back, decode_string};
 /// The member of an object that ends just before `end`, the index of the `,` or `}` that
 /// follows it, read backwards: its name, its value and the index of the `,` or `{` before it.
 /// `None` when the object has no member there.
-pub(crate) fn member_before(
+pub fn member_before(
     bytes: &[u8],
     end: usize,
 ) -> Result<Option<(Cow<'_, str>, Raw<'_>, usize)>, ScanError> {
@@ -46,7 +46,8 @@ pub(crate) fn member_before(
     )))
 }
 
-pub(crate) fn skip_whitespace_back(bytes: &[u8], mut end: usize) -> usize {
+/// Where the whitespace that ends just before `end` starts.
+pub fn skip_whitespace_back(bytes: &[u8], mut end: usize) -> usize {
     while end > 0 && matches!(bytes[end - 1], b' ' | b'\n' | b'\r' | b'\t') {
         end -= 1;
     }

@@ -9,9 +9,9 @@
 //! Skipped values are not validated beyond their brackets and strings: the payload comes from
 //! policy-server, which serialised it from a parsed document.
 //!
-//! Speed comes from reading less and reading it faster: [`Admission`] reads a request from both
-//! of its ends so that `object` and `oldObject` are read only by a policy that needs them;
-//! objects and arrays are skipped sixteen bytes at a time (WebAssembly SIMD when built for wasm32
+//! Speed comes from reading less and reading it faster: an object's members can be read from
+//! its end ([`member_before`]), so that a caller (policy-glue's `Admission`) reads the members
+//! after large ones without them; objects and arrays are skipped sixteen bytes at a time (WebAssembly SIMD when built for wasm32
 //! with `simd128`, a scalar version elsewhere), with strings found by a prefix XOR of the quote
 //! masks instead of a branch per string; unchanged bytes are compared sixteen at a time.
 //!
@@ -21,15 +21,15 @@
 //! - [`Raw`]: a value as the bytes that spell it, and picking named members from an object;
 //! - [`Members`]: walking an object's members, and [`Split`]ting an object into them;
 //! - [`ValueAt`]: a value known by where it starts, followed into without finding its end;
-//! - `backward`: reading an object's members from its end;
-//! - [`Admission`]: the `validate` payload, read no further than a verdict needs.
+//! - `backward`: reading an object's members from its end.
+//!
+//! The crate knows nothing of its callers: the admission payload's framing is policy-glue's.
 
 #![warn(missing_docs)]
 
 mod backward;
 mod error;
 mod members;
-mod payload;
 mod raw;
 mod scan;
 mod value_at;
@@ -37,12 +37,10 @@ mod value_at;
 pub use error::{ParseError, ScanError, MAX_DEPTH};
 pub use members::{Members, Split};
 #[cfg(any(test, feature = "test-support"))]
-pub mod test_support;
-pub use payload::{Admission, SplitObject};
-pub use raw::{Picked, Raw};
+pub mod arbitrary;
+pub use backward::{member_before, skip_whitespace_back};
+pub use raw::{Picked, PickedMembers, Raw};
 pub use scan::{same_bytes, skip_value};
-#[cfg(any(test, feature = "test-support"))]
-pub use test_support::payload_in_type_order;
 pub use value_at::ValueAt;
 
 #[cfg(test)]

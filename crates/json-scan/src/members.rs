@@ -18,7 +18,7 @@ pub struct Members<'a> {
 
 impl<'a> Members<'a> {
     /// The members of the object whose opening brace is `bytes[open]`.
-    pub(crate) fn new(bytes: &'a [u8], open: usize) -> Self {
+    pub fn new(bytes: &'a [u8], open: usize) -> Self {
         Members {
             bytes,
             at: open + 1,
@@ -27,7 +27,7 @@ impl<'a> Members<'a> {
     }
 
     /// Where the walk is: the byte after the last separator read.
-    pub(crate) fn position(&self) -> usize {
+    pub fn position(&self) -> usize {
         self.at
     }
 

@@ -165,15 +165,16 @@ pub(crate) fn pick_members<'a, const N: usize>(
 
 /// Named members collected while an object is walked, each at most once.
 #[derive(Debug, Clone)]
-pub(crate) struct PickedMembers<'a, 'n, const N: usize> {
+pub struct PickedMembers<'a, 'n, const N: usize> {
     names: [&'n str; N],
     /// The values found, in the order of `names`; `None` when absent or `null`.
-    pub(crate) found: Picked<'a, N>,
+    pub found: Picked<'a, N>,
     seen: [bool; N],
 }
 
 impl<'a, 'n, const N: usize> PickedMembers<'a, 'n, N> {
-    pub(crate) fn new(names: [&'n str; N]) -> Self {
+    /// Nothing picked yet.
+    pub fn new(names: [&'n str; N]) -> Self {
         PickedMembers {
             names,
             found: [None; N],
@@ -182,7 +183,7 @@ impl<'a, 'n, const N: usize> PickedMembers<'a, 'n, N> {
     }
 
     /// Keeps `value` if `name` is one of the names; a name seen twice is an error.
-    pub(crate) fn record(&mut self, name: &str, value: Raw<'a>) -> Result<(), ScanError> {
+    pub fn record(&mut self, name: &str, value: Raw<'a>) -> Result<(), ScanError> {
         if let Some(index) = self.index(name) {
             if std::mem::replace(&mut self.seen[index], true) {
                 return Err(ScanError::DuplicateKey(name.to_string()));
@@ -193,12 +194,12 @@ impl<'a, 'n, const N: usize> PickedMembers<'a, 'n, N> {
     }
 
     /// Where `name` is among the names.
-    pub(crate) fn index(&self, name: &str) -> Option<usize> {
+    pub fn index(&self, name: &str) -> Option<usize> {
         self.names.iter().position(|n| *n == name)
     }
 
     /// Whether `name` was seen (even as `null`).
-    pub(crate) fn seen(&self, index: usize) -> bool {
+    pub fn seen(&self, index: usize) -> bool {
         self.seen[index]
     }
 }

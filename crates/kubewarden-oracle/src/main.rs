@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use std::io::{BufRead, Write};
 
 fn verdict(policy: &str, request: &Value, settings: &Value) -> Value {
-    let payload = json_scan::test_support::payload(request, settings, false);
+    let payload = policy_glue::test_support::payload(request, settings, false);
     let rejected = |message: String| json!({"allowed": false, "message": message, "mutated": null});
     match policy {
         "antrea-agent-status-updates" => match antrea_agent_status_updates::evaluate(&payload) {

@@ -3,7 +3,7 @@
 //! same subject and object, the same kind of rejection, the same changed fields, annotation
 //! keys and Nodes.
 
-use json_scan::test_support;
+use policy_glue::test_support;
 use proptest::prelude::*;
 
 use crate::evaluate;

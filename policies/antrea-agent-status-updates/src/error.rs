@@ -1,5 +1,6 @@
 //! Every reason this policy rejects a request.
 
+use policy_glue::RequestError;
 use thiserror::Error;
 
 /// Most changed fields a rejection message lists before summarising the rest.
@@ -33,13 +34,9 @@ pub struct Who {
 /// Why a request is rejected.
 #[derive(Error, Debug, PartialEq, Eq)]
 pub enum Rejection {
-    /// The payload is not an admission request this policy can read.
-    #[error("cannot parse the admission request: {0}")]
-    InvalidPayload(String),
-
-    /// The payload's JSON cannot be navigated.
-    #[error("cannot parse the admission request: {0}")]
-    Scan(#[from] json_scan::ScanError),
+    /// The request or its settings cannot be read.
+    #[error(transparent)]
+    Request(#[from] RequestError),
 
     /// `object` or `oldObject` is absent.
     #[error("{} may not update {} {}: request.{field} is missing", .who.subject, .who.kind, .who.name)]

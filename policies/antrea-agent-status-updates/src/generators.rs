@@ -6,7 +6,7 @@ use proptest::prelude::*;
 use serde_json::{json, Value};
 
 use crate::NODE_NAME_CLAIM;
-use json_scan::test_support;
+use policy_glue::test_support;
 
 const AGENT: &str = "system:serviceaccount:kube-system:antrea-agent";
 const HELM_AGENT: &str = "system:serviceaccount:antrea:antrea-agent";

@@ -15,6 +15,8 @@ pub mod request;
 pub mod settings;
 pub mod update;
 
+use policy_glue::{LazySettings, Request};
+
 use crate::error::{Rejection, Who};
 use crate::request::Header;
 use crate::settings::Settings;
@@ -30,28 +32,24 @@ policy_glue::register_policy!(evaluate: evaluate, settings: Settings);
 /// `kind`, `operation`, `userInfo` and the settings decide every request from a subject the
 /// settings do not restrict (every kubelet heartbeat) without reading either object.
 pub fn evaluate(payload: &[u8]) -> Result<(), Rejection> {
-    let mut admission = json_scan::Admission::read(payload, request::MEMBERS)?;
-    let header = Header::read(&mut admission)?;
+    let mut request = Request::read(payload)?;
+    let header = Header::read(&mut request)?;
     if !header.is_update_of_pod_or_node() {
         return Ok(());
     }
     let Some(subject) = header.username else {
         return Ok(());
     };
-    if !request::restricts(admission.settings(), &subject)? {
+    let mut settings = LazySettings::<Settings>::new(request.settings());
+    if !request::restricts(&settings, &subject)? {
         return Ok(());
     }
-    let (object, old_object) = admission.split_objects()?;
-    let settings: Settings = match admission.settings() {
-        Some(raw) => raw
-            .parse()
-            .map_err(|e| request::invalid(format!("settings: {e}")))?,
-        None => Settings::default(),
-    };
+    let (object, old_object) = request.split_objects()?;
+    let settings = settings.get()?;
     let who = Who {
         subject: subject.into_owned(),
         kind: header.kind.into_owned(),
-        name: request::display_name(&mut admission)?,
+        name: request.display_name()?,
     };
     RestrictedUpdate::read(who, object, old_object)?.check(&settings, header.extra)
 }

@@ -2,32 +2,10 @@
 
 use std::borrow::Cow;
 
-use json_scan::{Admission, Raw};
+use json_scan::Raw;
+use policy_glue::{LazySettings, Request, RequestError};
 
-use crate::error::Rejection;
-use crate::settings;
-
-/// The request members this policy reads.
-pub const MEMBERS: [&str; 5] = ["kind", "operation", "userInfo", "name", "namespace"];
-
-/// The payload this policy reads.
-pub type Payload<'a> = Admission<'a, 'static, 5>;
-
-/// A payload that cannot be read as an admission request.
-pub fn invalid(error: impl std::fmt::Display) -> Rejection {
-    Rejection::InvalidPayload(error.to_string())
-}
-
-/// A string member, borrowed when it has no escapes.
-pub fn string<'a>(raw: Option<Raw<'a>>, field: &str) -> Result<Option<Cow<'a, str>>, Rejection> {
-    match raw {
-        None => Ok(None),
-        Some(raw) => raw
-            .as_str()
-            .map(Some)
-            .ok_or_else(|| invalid(format!("{field}: expected a string"))),
-    }
-}
+use crate::settings::{default_usernames, Settings};
 
 /// The request's kind, operation and subject.
 pub struct Header<'a> {
@@ -43,28 +21,16 @@ pub struct Header<'a> {
 
 impl<'a> Header<'a> {
     /// Reads the header; `kind`, `operation` and `userInfo` are required.
-    pub fn read(admission: &mut Payload<'a>) -> Result<Self, Rejection> {
-        let kind = admission
-            .get("kind")?
-            .ok_or_else(|| invalid("missing field `kind`"))?;
-        let [group, kind_name] = kind
-            .pick(["group", "kind"])
-            .map_err(|e| invalid(format!("kind: {e}")))?;
-        let operation = string(admission.get("operation")?, "operation")?
-            .ok_or_else(|| invalid("missing field `operation`"))?;
-        let group = string(group, "kind.group")?.unwrap_or_default();
-        let kind = string(kind_name, "kind.kind")?.unwrap_or_default();
-        let [username, extra] = admission
-            .get("userInfo")?
-            .ok_or_else(|| invalid("missing field `userInfo`"))?
-            .pick(["username", "extra"])
-            .map_err(|e| invalid(format!("userInfo: {e}")))?;
+    pub fn read(request: &mut Request<'a>) -> Result<Self, RequestError> {
+        let kind = request.kind()?;
+        let operation = request.operation()?;
+        let user = request.user_info()?;
         Ok(Header {
-            kind,
-            group,
+            kind: kind.kind,
+            group: kind.group,
             operation,
-            username: string(username, "userInfo.username")?,
-            extra,
+            username: user.username,
+            extra: user.extra,
         })
     }
 
@@ -76,36 +42,15 @@ impl<'a> Header<'a> {
     }
 }
 
-/// Whether `username` is restricted, read straight from the raw settings so that unrestricted
-/// requests never pay for parsing them.
-pub fn restricts(settings: Option<Raw<'_>>, username: &str) -> Result<bool, Rejection> {
-    let Some(settings) = settings else {
-        return Ok(username == settings::DEFAULT_AGENT_USERNAME);
+/// Whether `username` is restricted: only the settings' `usernames` are parsed, so that
+/// unrestricted requests (every kubelet's heartbeat) never pay for the rest.
+pub fn restricts(
+    settings: &LazySettings<'_, Settings>,
+    username: &str,
+) -> Result<bool, RequestError> {
+    let usernames: Vec<Cow<'_, str>> = match settings.member("usernames")? {
+        Some(usernames) => usernames,
+        None => default_usernames().into_iter().map(Cow::Owned).collect(),
     };
-    let [usernames] = settings
-        .pick(["usernames"])
-        .map_err(|e| invalid(format!("settings: {e}")))?;
-    let Some(usernames) = usernames else {
-        return Ok(username == settings::DEFAULT_AGENT_USERNAME);
-    };
-    for element in usernames
-        .elements()
-        .map_err(|e| invalid(format!("settings.usernames: {e}")))?
-    {
-        if element.as_str().as_deref() == Some(username) {
-            return Ok(true);
-        }
-    }
-    Ok(false)
-}
-
-/// `namespace/name` from the request, for messages until the objects say better.
-pub fn display_name(admission: &mut Payload<'_>) -> Result<String, Rejection> {
-    let name = string(admission.get("name")?, "name")?;
-    let namespace = string(admission.get("namespace")?, "namespace")?;
-    Ok(match (namespace, name) {
-        (Some(ns), Some(name)) if !ns.is_empty() => format!("{ns}/{name}"),
-        (_, Some(name)) => name.to_string(),
-        _ => "(unnamed)".to_string(),
-    })
+    Ok(usernames.iter().any(|u| u == username))
 }

@@ -47,7 +47,8 @@ pub struct Settings {
     pub allowed_annotation_keys: Vec<String>,
 }
 
-fn default_usernames() -> Vec<String> {
+/// The usernames restricted when the settings name none.
+pub fn default_usernames() -> Vec<String> {
     vec![DEFAULT_AGENT_USERNAME.to_string()]
 }
 

@@ -474,7 +474,7 @@ fn member_order_does_not_change_the_verdict(#[case] name: &str) {
     let path = format!("{}/test_data/{name}", env!("CARGO_MANIFEST_DIR"));
     let request: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
     let sorted = serde_json::to_vec(&json!({"request": request, "settings": {}})).unwrap();
-    let typed = json_scan::payload_in_type_order(&request, &json!({}));
+    let typed = policy_glue::test_support::payload_in_type_order(&request, &json!({}));
     let verdict = |payload: &[u8]| evaluate(payload).map_err(|r| r.to_string());
     assert_eq!(verdict(&typed), verdict(&sorted));
 }

@@ -1,6 +1,7 @@
 //! A restricted subject's UPDATE of a Pod or Node: what changed, and whether it may.
 
-use json_scan::{Raw, SplitObject};
+use json_scan::Raw;
+use policy_glue::payload::SplitObject;
 use serde_json::Value;
 
 use crate::compare::{self, raw_changed_fields, raw_equal, CompareError, RawObject};

@@ -16,13 +16,12 @@ pub mod scope;
 pub mod settings;
 pub mod splice;
 
-use std::borrow::Cow;
-
-use json_scan::{Admission, Raw, ValueAt};
-use policy_glue::Verdict;
+use json_scan::ValueAt;
+use policy_glue::workload::{namespace_of, service_account, PodSpecAt};
+use policy_glue::{LazySettings, Request, RequestError, Target, Verdict};
 use serde_json::Value;
 
-use crate::error::{Rejection, Who};
+use crate::error::Rejection;
 use crate::placement::Placement;
 use crate::scope::Scope;
 use crate::settings::{Mode, Settings};
@@ -30,34 +29,30 @@ use crate::splice::ObjectView;
 
 policy_glue::register_policy!(evaluate: answer, settings: Settings);
 
-/// The request members this policy reads.
-const MEMBERS: [&str; 4] = ["kind", "namespace", "name", "operation"];
-
 fn invalid(error: impl std::fmt::Display) -> Rejection {
-    Rejection::InvalidPayload(error.to_string())
-}
-
-fn string<'a>(raw: Option<Raw<'a>>, field: &str) -> Result<Option<Cow<'a, str>>, Rejection> {
-    raw.map(|raw| {
-        raw.as_str()
-            .ok_or_else(|| invalid(format!("{field}: expected a string")))
-    })
-    .transpose()
+    RequestError::Invalid(error.to_string()).into()
 }
 
 /// What the policy reviews: controller Pods on CREATE, their Deployments with
 /// `checkWorkloads`.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Target {
+enum Reviewed {
     Pod,
     Deployment,
 }
 
-impl Target {
-    fn pod_spec_path(self) -> &'static [&'static str] {
+impl Reviewed {
+    fn pod_spec_at(self) -> PodSpecAt {
         match self {
-            Target::Pod => &["spec"],
-            Target::Deployment => &["spec", "template", "spec"],
+            Reviewed::Pod => PodSpecAt::Pod,
+            Reviewed::Deployment => PodSpecAt::Template,
+        }
+    }
+
+    fn kind(self) -> &'static str {
+        match self {
+            Reviewed::Pod => "Pod",
+            Reviewed::Deployment => "Deployment",
         }
     }
 }
@@ -94,52 +89,44 @@ pub fn answer(payload: &[u8]) -> Verdict {
 }
 
 fn decide(payload: &[u8]) -> Result<Option<Mutation>, Rejection> {
-    let mut admission = Admission::read(payload, MEMBERS)?;
-    let [group, kind] = admission
-        .get("kind")?
-        .ok_or_else(|| invalid("missing field `kind`"))?
-        .pick(["group", "kind"])
-        .map_err(|e| invalid(format!("kind: {e}")))?;
-    let target = match (
-        string(group, "kind.group")?.as_deref().unwrap_or_default(),
-        string(kind, "kind.kind")?.as_deref().unwrap_or_default(),
-    ) {
-        ("", "Pod") => Target::Pod,
-        ("apps", "Deployment") => Target::Deployment,
+    let mut request = Request::read(payload)?;
+    let kind = request.kind()?;
+    let reviewed = match (&*kind.group, &*kind.kind) {
+        ("", "Pod") => Reviewed::Pod,
+        ("apps", "Deployment") => Reviewed::Deployment,
         _ => return Ok(None),
     };
-    let operation = string(admission.get("operation")?, "operation")?
-        .ok_or_else(|| invalid("missing field `operation`"))?;
-    let scope = match Scope::read(admission.settings()) {
-        Some(scope) => scope,
-        None => Scope::from(&settings(admission.settings())?),
+    let operation = request.operation()?;
+    let mut settings = LazySettings::<Settings>::new(request.settings());
+    let scope = Scope::read(&settings)?;
+    let judged = match reviewed {
+        Reviewed::Pod => operation == "CREATE",
+        Reviewed::Deployment => scope.check_workloads && matches!(&*operation, "CREATE" | "UPDATE"),
     };
-    let reviewed = match target {
-        Target::Pod => operation == "CREATE",
-        Target::Deployment => scope.check_workloads && matches!(&*operation, "CREATE" | "UPDATE"),
-    };
-    if !reviewed {
+    if !judged {
         return Ok(None);
     }
-    let request_namespace = string(admission.get("namespace")?, "namespace")?;
-    let Some(object) = admission.object()? else {
-        return Err(Rejection::MissingObject(who(target, None, &mut admission)?));
+    let request_namespace = request.namespace()?;
+    let Some(object) = request.object()? else {
+        let target = target(reviewed, None, &mut request)?;
+        return Err(RequestError::MissingObject(target).into());
     };
-    let namespace = namespace_of(request_namespace, object);
+    let namespace = namespace_of(request_namespace.as_deref(), object);
     if !scope.names_namespace(&namespace) {
         return Ok(None);
     }
-    let service_account = service_account_of(object, target)?;
+    let service_account = service_account_of(object, reviewed, &mut request)?;
     if !scope.names(&namespace, &service_account) {
         return Ok(None);
     }
     // A controller's object, once per controller rollout: the whole settings now.
-    let settings = settings(admission.settings())?;
-    let object = object.raw()?;
-    if let Some(view) = ObjectView::read(object, target.pod_spec_path()) {
-        let who = who(target, Some(&view.names), &mut admission)?;
+    let settings = settings.get()?;
+    let object = object.raw().map_err(RequestError::from)?;
+    let spec_path = reviewed.pod_spec_at().path();
+    if let Some(view) = ObjectView::read(object, spec_path) {
+        let target = target(reviewed, Some(&view.names), &mut request)?;
         let mut spec = view.spec().map_err(|e| invalid(format!("object: {e}")))?;
-        if !place(target, &mut spec, &settings, who)? {
+        if !place(reviewed, &mut spec, &settings, target)? {
             return Ok(None);
         }
         let text = view
@@ -150,20 +137,12 @@ fn decide(payload: &[u8]) -> Result<Option<Mutation>, Rejection> {
     let mut object: Value = object
         .parse()
         .map_err(|e| invalid(format!("object: {e}")))?;
-    let who = who(target, Some(&names_of(&object)), &mut admission)?;
+    let target = target(reviewed, Some(&names_of(&object)), &mut request)?;
     let mut spec = &mut object;
-    for key in target.pod_spec_path() {
+    for key in spec_path {
         spec = &mut spec[*key];
     }
-    Ok(place(target, spec, &settings, who)?.then_some(Mutation::Value(object)))
-}
-
-/// The settings, parsed in full.
-fn settings(raw: Option<Raw<'_>>) -> Result<Settings, Rejection> {
-    match raw {
-        Some(raw) => raw.parse().map_err(|e| invalid(format!("settings: {e}"))),
-        None => Ok(Settings::default()),
-    }
+    Ok(place(reviewed, spec, &settings, target)?.then_some(Mutation::Value(object)))
 }
 
 /// `metadata.namespace`, `metadata.name` and `metadata.generateName` of an object (strings,
@@ -179,95 +158,75 @@ fn names_of(object: &Value) -> [String; 3] {
     })
 }
 
-/// The namespace of the object: the request's, else its metadata's, else `default`.
-fn namespace_of(request_namespace: Option<Cow<'_, str>>, object: ValueAt<'_>) -> String {
-    request_namespace
-        .filter(|ns| !ns.is_empty())
-        .map(Cow::into_owned)
-        .or_else(|| {
-            let value = object.follow(&["metadata", "namespace"]).ok()??;
-            Some(value.raw().ok()?.as_str()?.into_owned())
-        })
-        .unwrap_or_else(|| "default".to_string())
-}
-
-/// The pod spec's ServiceAccount: `serviceAccountName`, else the deprecated `serviceAccount`,
-/// else `default`; only the pod spec's members up to them are read.
-fn service_account_of(object: ValueAt<'_>, target: Target) -> Result<String, Rejection> {
+/// The pod spec's ServiceAccount (see policy-glue's `workload::service_account`); only the pod
+/// spec's members up to them are read.
+fn service_account_of(
+    object: ValueAt<'_>,
+    reviewed: Reviewed,
+    request: &mut Request<'_>,
+) -> Result<String, Rejection> {
+    let at = reviewed.pod_spec_at();
     let picked = object
-        .pick_path(
-            target.pod_spec_path(),
-            ["serviceAccountName", "serviceAccount"],
-        )
+        .pick_path(at.path(), ["serviceAccountName", "serviceAccount"])
         .map_err(|e| invalid(format!("object: {e}")))?;
     let [name, deprecated] = picked.unwrap_or([None, None]);
-    Ok([name, deprecated]
-        .into_iter()
-        .flatten()
-        .filter_map(|raw| raw.as_str())
-        .find(|sa| !sa.is_empty())
-        .map(Cow::into_owned)
-        .unwrap_or_else(|| "default".to_string()))
+    match service_account(at.name(), name, deprecated) {
+        Ok(service_account) => Ok(service_account.into_owned()),
+        Err(error) => Err(RequestError::MalformedObject {
+            target: target(reviewed, None, request)?,
+            reason: error.to_string(),
+        }
+        .into()),
+    }
 }
 
-/// The object for messages: namespace and name, or the `generateName` of a Pod a ReplicaSet
-/// creates.
-fn who(
-    target: Target,
+/// The object for messages: namespace and name from the request, else from the object's
+/// metadata (`names` as `names_of` and `ObjectView` give them), else its `generateName` (a Pod
+/// a ReplicaSet creates has no name yet).
+fn target(
+    reviewed: Reviewed,
     names: Option<&[String; 3]>,
-    admission: &mut Admission<'_, '_, 4>,
-) -> Result<Who, Rejection> {
-    // `names` as `names_of` and `ObjectView` give them.
-    let field = |index: usize| names.map(|n| n[index].clone()).unwrap_or_default();
-    let namespace = string(admission.get("namespace")?, "namespace")?
-        .map(Cow::into_owned)
-        .filter(|ns| !ns.is_empty())
-        .unwrap_or_else(|| field(0));
-    let name = string(admission.get("name")?, "name")?
-        .map(Cow::into_owned)
-        .filter(|n| !n.is_empty())
-        .or_else(|| Some(field(1)).filter(|n| !n.is_empty()))
-        .or_else(|| Some(field(2)).filter(|n| !n.is_empty()))
-        .unwrap_or_else(|| "(unnamed)".to_string());
-    let kind = match target {
-        Target::Pod => "Pod",
-        Target::Deployment => "Deployment",
-    };
-    Ok(Who {
-        kind: kind.to_string(),
-        name: if namespace.is_empty() {
-            name
-        } else {
-            format!("{namespace}/{name}")
-        },
+    request: &mut Request<'_>,
+) -> Result<Target, RequestError> {
+    let from_object = |index: usize| names.map(|n| n[index].as_str()).filter(|s| !s.is_empty());
+    let namespace = request.namespace()?.filter(|ns| !ns.is_empty());
+    let name = request.name()?.filter(|n| !n.is_empty());
+    let namespace = namespace.as_deref().or_else(|| from_object(0));
+    let name = name
+        .as_deref()
+        .or_else(|| from_object(1))
+        .or_else(|| from_object(2));
+    Ok(Target {
+        kind: reviewed.kind().to_string(),
+        name: policy_glue::display_name(namespace, name),
     })
 }
 
 /// The verdict on a controller's pod spec: `Ok(false)` accepts it as it is, `Ok(true)` accepts
 /// it as mutated in `spec`, `Err` rejects.
 fn place(
-    target: Target,
+    reviewed: Reviewed,
     spec: &mut Value,
     settings: &Settings,
-    who: Who,
+    target: Target,
 ) -> Result<bool, Rejection> {
-    let placement = Placement::read(spec).map_err(|reason| Rejection::MalformedObject {
-        who: who.clone(),
+    let placement = Placement::read(spec).map_err(|reason| RequestError::MalformedObject {
+        target: target.clone(),
         reason,
     })?;
     let plan = placement
         .plan(settings)
         .map_err(|conflict| Rejection::Conflict {
-            who: who.clone(),
+            target: target.clone(),
             conflict: Box::new(conflict),
         })?;
     if plan.is_empty() {
         return Ok(false);
     }
     // Workloads are never mutated: it would fight GitOps.
-    if settings.mode == Mode::Validate || target == Target::Deployment {
+    if settings.mode == Mode::Validate || reviewed == Reviewed::Deployment {
         return Err(Rejection::NotOnSecureNodes {
-            who,
+            target,
             missing: plan.missing(),
         });
     }

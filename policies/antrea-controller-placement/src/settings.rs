@@ -1,16 +1,11 @@
 //! Settings of the policy. Unknown keys are an error, so a typo cannot silently disable a rule.
 
+use policy_glue::identity::dns1123_subdomain;
+use policy_glue::NamespacedServiceAccount;
 use serde::{Deserialize, Serialize};
 
 /// A controller Pod's identity: its namespace and ServiceAccount.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Controller {
-    /// The namespace the controller runs in.
-    pub namespace: String,
-    /// The controller's ServiceAccount.
-    pub service_account_name: String,
-}
+pub type Controller = NamespacedServiceAccount;
 
 /// How a secure-node requirement matches a Node label.
 #[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,11 +111,9 @@ pub struct Settings {
 /// The label and taint kubeadm puts on control-plane Nodes.
 pub const CONTROL_PLANE: &str = "node-role.kubernetes.io/control-plane";
 
-fn default_controllers() -> Vec<Controller> {
-    vec![Controller {
-        namespace: "kube-system".to_string(),
-        service_account_name: "antrea-controller".to_string(),
-    }]
+/// The controllers a release manifest of Antrea deploys.
+pub fn default_controllers() -> Vec<Controller> {
+    vec![Controller::new("kube-system", "antrea-controller")]
 }
 
 fn default_secure_nodes() -> Vec<Requirement> {
@@ -165,24 +158,10 @@ fn valid_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
-/// Whether `prefix` is a DNS-1123 subdomain: lower-case alphanumerics, `-` and `.`.
-fn valid_prefix(prefix: &str) -> bool {
-    prefix.len() <= 253
-        && prefix.split('.').all(|part| {
-            let bytes = part.as_bytes();
-            !bytes.is_empty()
-                && bytes[0].is_ascii_alphanumeric()
-                && bytes[bytes.len() - 1].is_ascii_alphanumeric()
-                && bytes
-                    .iter()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
-        })
-}
-
 /// Whether `key` is a valid label key: `[prefix/]name`, as the API server checks it.
 pub fn valid_label_key(key: &str) -> bool {
     match key.split_once('/') {
-        Some((prefix, name)) => valid_prefix(prefix) && valid_name(name),
+        Some((prefix, name)) => dns1123_subdomain(prefix) && valid_name(name),
         None => valid_name(key),
     }
 }
@@ -197,14 +176,8 @@ impl kubewarden_policy_sdk::settings::Validatable for Settings {
         if self.controllers.is_empty() {
             return Err("controllers must name at least one controller".to_string());
         }
-        if self
-            .controllers
-            .iter()
-            .any(|c| c.namespace.is_empty() || c.service_account_name.is_empty())
-        {
-            return Err(
-                "controllers need a non-empty namespace and serviceAccountName".to_string(),
-            );
+        for controller in &self.controllers {
+            controller.validate("controllers")?;
         }
         if self.secure_nodes.is_empty() {
             return Err("secureNodes must name at least one requirement".to_string());

@@ -4,7 +4,7 @@
 //! rules are also compared on their own, on configurations the fixtures do not reach
 //! (nested and root prefixes, several protected paths).
 
-use json_scan::test_support;
+use policy_glue::test_support;
 use proptest::prelude::*;
 
 use crate::evaluate;

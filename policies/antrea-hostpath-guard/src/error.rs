@@ -1,5 +1,6 @@
 //! Every reason this policy rejects a request.
 
+use policy_glue::{RequestError, Target};
 use thiserror::Error;
 
 /// One hostPath (or PersistentVolume path) that reaches a protected path.
@@ -36,31 +37,14 @@ fn join(violations: &[Violation]) -> String {
 /// Why a request is rejected.
 #[derive(Error, Debug, PartialEq, Eq)]
 pub enum Rejection {
-    /// The payload is not an admission request this policy can read.
-    #[error("cannot parse the admission request: {0}")]
-    InvalidPayload(String),
-
-    /// The payload's JSON cannot be navigated.
-    #[error("cannot parse the admission request: {0}")]
-    Scan(#[from] json_scan::ScanError),
-
-    /// A CREATE or UPDATE without `object`.
-    #[error("{kind} {name} cannot be checked: request.object is missing")]
-    MissingObject { kind: String, name: String },
-
-    /// An object whose pod spec or volumes cannot be read.
-    #[error("{kind} {name} cannot be checked: {reason}")]
-    MalformedObject {
-        kind: String,
-        name: String,
-        reason: String,
-    },
+    /// The request, its object or its settings cannot be read.
+    #[error(transparent)]
+    Request(#[from] RequestError),
 
     /// Host paths that reach protected paths.
-    #[error("{kind} {name} mounts host paths that reach protected paths: {}", join(.violations))]
+    #[error("{target} mounts host paths that reach protected paths: {}", join(.violations))]
     ReachesProtectedPath {
-        kind: String,
-        name: String,
+        target: Target,
         violations: Vec<Violation>,
     },
 }

@@ -6,7 +6,7 @@ use proptest::prelude::*;
 use serde_json::{json, Value};
 
 use crate::shape::Shape;
-use json_scan::test_support;
+use policy_glue::test_support;
 
 /// Every fixture request in `test_data/` whose object is schema-valid, as the API server
 /// guarantees (`pod-volumes-not-a-list.json` is not: where the fast path notices a wrong type
@@ -94,7 +94,11 @@ fn shape_of(request: &Value) -> Option<Shape> {
 
 fn apply(object: &mut Value, shape: Shape, edit: &Edit) {
     let mut spec = &mut *object;
-    for key in shape.pod_spec_path() {
+    let path = match shape {
+        Shape::Pods(at) => at.path(),
+        Shape::PersistentVolume => &["spec"],
+    };
+    for key in path {
         if !spec.is_object() {
             return;
         }

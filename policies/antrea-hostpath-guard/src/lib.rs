@@ -7,7 +7,6 @@
 //! and their equivalent spellings ([`settings`]). An UPDATE is rejected only for violations the
 //! stored object did not already have.
 
-pub mod cache;
 pub mod error;
 pub mod paths;
 #[cfg(any(test, feature = "reference"))]
@@ -16,174 +15,105 @@ pub mod settings;
 pub mod shape;
 pub mod volumes;
 
-use std::borrow::Cow;
+use policy_glue::{Request, RequestError, Target};
 
-use crate::cache::LazyRules;
 use crate::error::{Rejection, Violation};
 use crate::settings::Settings;
 use crate::shape::Shape;
-use crate::volumes::{string, violations};
+use crate::volumes::{violations, LazyRules, Unreadable};
 
 policy_glue::register_policy!(evaluate: evaluate, settings: Settings);
-
-/// The request members this policy reads.
-const MEMBERS: [&str; 5] = ["kind", "name", "namespace", "operation", "userInfo"];
-
-type Payload<'a> = json_scan::Admission<'a, 'static, 5>;
-
-fn invalid(error: impl std::fmt::Display) -> Rejection {
-    Rejection::InvalidPayload(error.to_string())
-}
 
 /// Only CREATE and UPDATE carry an object to judge.
 fn judged(operation: &str) -> bool {
     matches!(operation, "CREATE" | "UPDATE")
 }
 
-/// `operation`, read only when a verdict depends on it.
-fn operation<'a>(admission: &mut Payload<'a>) -> Result<Cow<'a, str>, Rejection> {
-    string(admission.get("operation")?, "operation")
-        .map_err(invalid)?
-        .ok_or_else(|| invalid("missing field `operation`"))
-}
-
-/// The object under review: its kind, where it holds its pod spec, and its name for messages.
-struct Target<'a> {
-    shape: Shape,
-    kind: String,
-    namespace: Option<Cow<'a, str>>,
-    name: Option<Cow<'a, str>>,
-}
-
-impl<'a> Target<'a> {
-    /// `None` for a kind the policy does not judge.
-    fn read(admission: &mut Payload<'a>) -> Result<Option<Self>, Rejection> {
-        let [group, kind] = admission
-            .get("kind")?
-            .ok_or_else(|| invalid("missing field `kind`"))?
-            .pick(["group", "kind"])
-            .map_err(|e| invalid(format!("kind: {e}")))?;
-        let group = string(group, "kind.group").map_err(invalid)?;
-        let kind = string(kind, "kind.kind").map_err(invalid)?;
-        let Some(shape) = Shape::of(
-            &group.unwrap_or_default(),
-            kind.as_deref().unwrap_or_default(),
-        ) else {
-            return Ok(None);
-        };
-        // PersistentVolumes are cluster-scoped: no namespace to read.
-        let namespace = match shape {
-            Shape::PersistentVolume => None,
-            _ => string(admission.get("namespace")?, "namespace").map_err(invalid)?,
-        };
-        Ok(Some(Target {
-            shape,
-            kind: kind.unwrap_or_default().into_owned(),
-            namespace,
-            name: string(admission.get("name")?, "name").map_err(invalid)?,
-        }))
-    }
-
-    /// `namespace/name` for messages, built only when a request is rejected.
-    fn display_name(&self) -> String {
-        match (self.namespace.as_deref(), self.name.as_deref()) {
-            (Some(ns), Some(name)) if !ns.is_empty() && !name.is_empty() => format!("{ns}/{name}"),
-            (Some(ns), _) if !ns.is_empty() => format!("{ns}/(unnamed)"),
-            (_, Some(name)) if !name.is_empty() => name.to_string(),
-            _ => "(unnamed)".to_string(),
-        }
-    }
-
-    fn malformed(&self, reason: String) -> Rejection {
-        Rejection::MalformedObject {
-            kind: self.kind.clone(),
-            name: self.display_name(),
-            reason,
-        }
-    }
-}
-
 /// Decides a validate payload: `Ok(())` accepts, `Err` says why the request is rejected.
 pub fn evaluate(payload: &[u8]) -> Result<(), Rejection> {
-    let mut admission = Payload::read(payload, MEMBERS)?;
-    let Some(target) = Target::read(&mut admission)? else {
+    let mut request = Request::read(payload)?;
+    let kind = request.kind()?;
+    let Some(shape) = Shape::of(&kind.group, &kind.kind) else {
         return Ok(());
     };
-    let object = match admission.object()? {
-        Some(object) if object.is_object() => object,
-        _ if !judged(&operation(&mut admission)?) => return Ok(()),
-        None => {
-            return Err(Rejection::MissingObject {
-                kind: target.kind.clone(),
-                name: target.display_name(),
-            })
-        }
-        Some(_) => return Err(target.malformed("request.object is not a JSON object".to_string())),
+    // PersistentVolumes are cluster-scoped: no namespace to read.
+    let namespace = match shape {
+        Shape::PersistentVolume => None,
+        Shape::Pods(_) => request.namespace()?,
     };
-    let (shape, namespace) = (target.shape, target.namespace.as_deref());
-    let mut rules = LazyRules::new(admission.settings());
-    let found = match violations(shape, object, namespace, &mut rules) {
+    let name = request.name()?;
+    // Built only when the request is rejected.
+    let target = || Target {
+        kind: kind.kind.to_string(),
+        name: policy_glue::display_name(namespace.as_deref(), name.as_deref()),
+    };
+    let object = match request.object()? {
+        Some(object) if object.is_object() => object,
+        _ if !judged(&request.operation()?) => return Ok(()),
+        None => return Err(RequestError::MissingObject(target()).into()),
+        Some(_) => {
+            return Err(malformed(
+                target(),
+                "request.object is not a JSON object".into(),
+            ))
+        }
+    };
+    let mut rules = LazyRules::new(request.settings());
+    let found = match violations(shape, object, namespace.as_deref(), &mut rules) {
         Ok(found) if found.is_empty() => return Ok(()),
         Ok(found) => found,
-        Err(_) if !judged(&operation(&mut admission)?) => return Ok(()),
-        Err(reason) => return Err(target.malformed(reason)),
+        Err(_) if !judged(&request.operation()?) => return Ok(()),
+        Err(Unreadable::Settings(error)) => return Err(error.into()),
+        Err(Unreadable::Object(reason)) => return Err(malformed(target(), reason)),
     };
-    let found = new_violations(&mut admission, shape, namespace, &mut rules, found)?;
+    let found = new_violations(&mut request, shape, namespace.as_deref(), &mut rules, found)?;
     // Admins' own Pods (`kubectl debug node/…`) when their user or group is exempt.
-    if found.is_empty() || (shape == Shape::Pod && requester_exempt(&mut admission, &mut rules)?) {
+    let own_pod = shape == Shape::Pods(policy_glue::workload::PodSpecAt::Pod);
+    if found.is_empty() || (own_pod && requester_exempt(&mut request, &mut rules)?) {
         return Ok(());
     }
     Err(Rejection::ReachesProtectedPath {
-        name: target.display_name(),
-        kind: target.kind,
+        target: target(),
         violations: found,
     })
+}
+
+fn malformed(target: Target, reason: String) -> Rejection {
+    RequestError::MalformedObject { target, reason }.into()
 }
 
 /// Whether the user who sent the request is exempt for the Pods they create directly: the
 /// request's own `userInfo`, so a Pod that a controller creates from a workload the user
 /// submitted carries the controller's identity, never the user's.
 fn requester_exempt(
-    admission: &mut Payload<'_>,
+    request: &mut Request<'_>,
     rules: &mut LazyRules<'_>,
 ) -> Result<bool, Rejection> {
-    let rules = rules.get().map_err(invalid)?;
+    let rules = rules.get()?;
     if rules.exempt_usernames.is_empty() && rules.exempt_groups.is_empty() {
         return Ok(false);
     }
-    let user_info = admission
-        .get("userInfo")?
-        .ok_or_else(|| invalid("missing field `userInfo`"))?;
-    let [username, groups] = user_info
-        .pick(["username", "groups"])
-        .map_err(|e| invalid(format!("userInfo: {e}")))?;
-    let username = string(username, "userInfo.username")
-        .map_err(invalid)?
-        .unwrap_or_default();
-    let groups: Vec<String> = groups
-        .map(|raw| raw.parse())
-        .transpose()
-        .map_err(|e| invalid(format!("userInfo.groups: {e}")))?
-        .unwrap_or_default();
-    Ok(rules.exempts_requester(&username, &groups))
+    let user = request.user_info()?;
+    let username = user.username.as_deref().unwrap_or_default();
+    Ok(rules.exempts_requester(username, &user.groups()?))
 }
 
 /// The violations the request introduces: none for an operation that carries no object to
 /// judge; for an UPDATE, those the stored object did not already have (Pods admitted before
 /// the policy must still be able to drop finalizers and terminate).
 fn new_violations(
-    admission: &mut Payload<'_>,
+    request: &mut Request<'_>,
     shape: Shape,
     namespace: Option<&str>,
     rules: &mut LazyRules<'_>,
     mut found: Vec<Violation>,
 ) -> Result<Vec<Violation>, Rejection> {
-    let operation = operation(admission)?;
+    let operation = request.operation()?;
     if !judged(&operation) {
         return Ok(Vec::new());
     }
     if operation == "UPDATE" {
-        if let Some(Ok(existing)) = admission
+        if let Some(Ok(existing)) = request
             .old_object()?
             .map(|old| violations(shape, old.into(), namespace, rules))
         {

@@ -1,16 +1,12 @@
 //! Settings of the policy. Unknown keys are an error, so a typo cannot silently disable a rule.
 
+use policy_glue::NamespacedServiceAccount;
 use serde::{Deserialize, Serialize};
 
 use crate::paths::{expand_protected, NormalPath};
 
 /// A namespace and ServiceAccount whose Pods may mount protected host paths.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Exemption {
-    pub namespace: String,
-    pub service_account_name: String,
-}
+pub type Exemption = NamespacedServiceAccount;
 
 /// Policy settings.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
@@ -55,10 +51,7 @@ fn default_true() -> bool {
 }
 
 fn default_exemptions() -> Vec<Exemption> {
-    vec![Exemption {
-        namespace: "kube-system".to_string(),
-        service_account_name: "antrea-agent".to_string(),
-    }]
+    vec![Exemption::new("kube-system", "antrea-agent")]
 }
 
 impl Default for Settings {
@@ -122,11 +115,7 @@ impl kubewarden_policy_sdk::settings::Validatable for Settings {
             }
         }
         for exemption in &self.exemptions {
-            if exemption.namespace.is_empty() || exemption.service_account_name.is_empty() {
-                return Err(
-                    "exemptions need a non-empty namespace and serviceAccountName".to_string(),
-                );
-            }
+            exemption.validate("exemptions")?;
         }
         for (field, names, group) in [
             ("exemptUsernames", &self.exempt_usernames, false),
@@ -145,7 +134,10 @@ impl kubewarden_policy_sdk::settings::Validatable for Settings {
     }
 }
 
-/// Settings turned into what evaluation needs: every protected spelling, normalised.
+/// Settings turned into what evaluation needs: every protected spelling, normalised. A
+/// request's settings deserialise straight into it.
+#[derive(Deserialize)]
+#[serde(from = "Settings")]
 pub struct Rules {
     /// Protected paths as configured, each with all its equivalent spellings.
     pub protected: Vec<NormalPath>,
@@ -179,17 +171,23 @@ impl From<Settings> for Rules {
     }
 }
 
+impl Default for Rules {
+    fn default() -> Self {
+        Rules::from(Settings::default())
+    }
+}
+
 impl Rules {
-    /// Whether a Pod running as `service_account` in `namespace` is exempt.
     /// Whether some exemption names `namespace`: only then does a ServiceAccount matter.
     pub fn exempts_namespace(&self, namespace: &str) -> bool {
         self.exemptions.iter().any(|e| e.namespace == namespace)
     }
 
+    /// Whether a Pod running as `service_account` in `namespace` is exempt.
     pub fn exempt(&self, namespace: &str, service_account: &str) -> bool {
         self.exemptions
             .iter()
-            .any(|e| e.namespace == namespace && e.service_account_name == service_account)
+            .any(|e| e.is(namespace, service_account))
     }
 
     /// Whether a requester (username and groups) is exempt for the Pods it creates directly.

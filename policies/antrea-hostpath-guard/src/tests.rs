@@ -185,7 +185,7 @@ fn operation_is_read_when_a_verdict_depends_on_it(
 fn member_order_does_not_change_the_verdict(#[case] name: &str) {
     let request = fixture(name);
     let sorted = verdict(name, json!({}));
-    let typed = evaluate(&json_scan::payload_in_type_order(&request, &json!({})))
+    let typed = evaluate(&policy_glue::test_support::payload_in_type_order(&request, &json!({})))
         .map_err(|r| r.to_string());
     assert_eq!(typed, sorted);
 }

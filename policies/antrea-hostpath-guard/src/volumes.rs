@@ -8,25 +8,47 @@ use std::borrow::Cow;
 
 use json_scan::{Raw, ValueAt};
 use k8s_openapi::api::core::v1::{HostPathVolumeSource, LocalVolumeSource};
+use policy_glue::request::NotAString;
+use policy_glue::workload::{namespace_of, service_account, PodSpecAt};
+use policy_glue::{string, LazySettings, RequestError};
 
-use crate::cache::LazyRules;
 use crate::error::Violation;
+use crate::settings::Rules;
 use crate::shape::Shape;
+
+/// The rules, built from the request's settings when a host path must be judged: most
+/// workloads have no hostPath volume and never pay for them.
+pub type LazyRules<'a> = LazySettings<'a, Rules>;
+
+/// Why an object's host paths cannot be judged.
+#[derive(Debug)]
+pub enum Unreadable {
+    /// A field the policy reads has the wrong type or shape.
+    Object(String),
+    /// The request's settings do not parse.
+    Settings(RequestError),
+}
+
+impl From<String> for Unreadable {
+    fn from(reason: String) -> Self {
+        Unreadable::Object(reason)
+    }
+}
+
+impl From<NotAString> for Unreadable {
+    fn from(error: NotAString) -> Self {
+        Unreadable::Object(error.to_string())
+    }
+}
+
+impl From<RequestError> for Unreadable {
+    fn from(error: RequestError) -> Self {
+        Unreadable::Settings(error)
+    }
+}
 
 fn field_error(path: &str, error: impl std::fmt::Display) -> String {
     format!("{path}: {error}")
-}
-
-/// A string member; `field` names it in the error (formatted only then).
-pub fn string<'a>(
-    raw: Option<Raw<'a>>,
-    field: impl std::fmt::Display,
-) -> Result<Option<Cow<'a, str>>, String> {
-    raw.map(|raw| {
-        raw.as_str()
-            .ok_or_else(|| format!("{field}: expected a string"))
-    })
-    .transpose()
 }
 
 /// The host paths of `object`, of the given shape, that reach a protected path.
@@ -35,10 +57,10 @@ pub fn violations(
     object: ValueAt<'_>,
     namespace: Option<&str>,
     rules: &mut LazyRules<'_>,
-) -> Result<Vec<Violation>, String> {
+) -> Result<Vec<Violation>, Unreadable> {
     match shape {
         Shape::PersistentVolume => persistent_volume(object, rules),
-        _ => pod_spec(shape, object, namespace, rules),
+        Shape::Pods(at) => pod_spec(at, object, namespace, rules),
     }
 }
 
@@ -46,7 +68,7 @@ pub fn violations(
 fn persistent_volume(
     object: ValueAt<'_>,
     rules: &mut LazyRules<'_>,
-) -> Result<Vec<Violation>, String> {
+) -> Result<Vec<Violation>, Unreadable> {
     let Some([host_path, local]) = object
         .pick_path(&["spec"], ["hostPath", "local"])
         .map_err(|e| field_error("spec", e))?
@@ -99,14 +121,14 @@ struct PodSpec<'a> {
 
 /// The hostPath volumes of a pod spec (of a Pod or a template), unless the workload is exempt.
 fn pod_spec<'a>(
-    shape: Shape,
+    at: PodSpecAt,
     object: ValueAt<'a>,
     namespace: Option<&'a str>,
     rules: &mut LazyRules<'_>,
-) -> Result<Vec<Violation>, String> {
-    let spec_name = shape.pod_spec_name();
+) -> Result<Vec<Violation>, Unreadable> {
+    let spec_name = at.name();
     let Some(spec) = object
-        .follow(shape.pod_spec_path())
+        .follow(at.path())
         .map_err(|e| field_error(spec_name, e))?
     else {
         return Ok(Vec::new());
@@ -119,20 +141,12 @@ fn pod_spec<'a>(
     };
     let rules = rules.get()?;
     if *exemptable {
-        let service_account = [
-            string(
-                found.service_account_name.filter(|raw| !raw.is_null()),
-                format_args!("{spec_name}.serviceAccountName"),
-            )?,
-            string(
-                found.service_account.filter(|raw| !raw.is_null()),
-                format_args!("{spec_name}.serviceAccount"),
-            )?,
-        ]
-        .into_iter()
-        .flatten()
-        .find(|sa| !sa.is_empty())
-        .unwrap_or(Cow::Borrowed("default"));
+        // The walk keeps `null` members, to find them twice.
+        let service_account = service_account(
+            spec_name,
+            found.service_account_name.filter(|raw| !raw.is_null()),
+            found.service_account.filter(|raw| !raw.is_null()),
+        )?;
         if rules.exempt(namespace, &service_account) {
             return Ok(Vec::new());
         }
@@ -165,7 +179,7 @@ fn walk_pod_spec<'a>(
     object: ValueAt<'a>,
     namespace: Option<&'a str>,
     rules: &mut LazyRules<'_>,
-) -> Result<Option<PodSpec<'a>>, String> {
+) -> Result<Option<PodSpec<'a>>, Unreadable> {
     let mut members = spec.members().map_err(|e| field_error(spec_name, e))?;
     let mut found = PodSpec::default();
     let mut volumes_seen = false;
@@ -178,7 +192,7 @@ fn walk_pod_spec<'a>(
             "serviceAccount" => &mut found.service_account,
             "volumes" => {
                 if std::mem::replace(&mut volumes_seen, true) {
-                    return Err(field_error(spec_name, "duplicate field `volumes`"));
+                    return Err(field_error(spec_name, "duplicate field `volumes`").into());
                 }
                 if value.is_null() {
                     continue;
@@ -193,7 +207,7 @@ fn walk_pod_spec<'a>(
                 if let Some(service_account) = named.filter(|sa| !sa.is_empty()) {
                     if rules
                         .get()?
-                        .exempt(&namespace_of(object, namespace), &service_account)
+                        .exempt(&namespace_of(namespace, object), &service_account)
                     {
                         return Ok(None);
                     }
@@ -202,7 +216,7 @@ fn walk_pod_spec<'a>(
                 if found.host_paths.is_empty() {
                     return Ok(None);
                 }
-                let namespace = namespace_of(object, namespace);
+                let namespace = namespace_of(namespace, object);
                 let exemptable = rules.get()?.exempts_namespace(&namespace);
                 found.namespace = Some((namespace, exemptable));
                 if !exemptable {
@@ -213,7 +227,7 @@ fn walk_pod_spec<'a>(
             _ => continue,
         };
         if slot.replace(value).is_some() {
-            return Err(field_error(spec_name, format!("duplicate field `{name}`")));
+            return Err(field_error(spec_name, format!("duplicate field `{name}`")).into());
         }
     }
     Ok(Some(found))
@@ -240,20 +254,6 @@ fn host_path_volumes<'a>(
         }
     }
     Ok(host_paths)
-}
-
-/// The namespace of a workload: the request's, else its metadata's, else `default`.
-fn namespace_of<'a>(object: ValueAt<'a>, namespace: Option<&'a str>) -> Cow<'a, str> {
-    match namespace.filter(|ns| !ns.is_empty()) {
-        Some(namespace) => Cow::Borrowed(namespace),
-        None => object
-            .follow(&["metadata", "namespace"])
-            .ok()
-            .flatten()
-            .and_then(|value| value.raw().ok())
-            .and_then(|raw| raw.as_str())
-            .unwrap_or(Cow::Borrowed("default")),
-    }
 }
 
 /// The path of a `hostPath` volume source, read without building the k8s-openapi type unless

@@ -86,12 +86,13 @@ pub fn verdict(payload: &[u8]) -> Result<(), Refusal> {
 
 /// `namespace/name` of the request, for messages until the stored object says better.
 fn request_name(request: &Object) -> Result<String, Refusal> {
-    let name = string(request.get("name"))?;
+    let name = string(request.get("name"))?.filter(|name| !name.is_empty());
     let namespace = string(request.get("namespace"))?.filter(|ns| !ns.is_empty());
     Ok(match (namespace, name) {
         (Some(namespace), Some(name)) => format!("{namespace}/{name}"),
+        (Some(namespace), None) => format!("{namespace}/(unnamed)"),
         (None, Some(name)) => name.to_string(),
-        (_, None) => "(unnamed)".to_string(),
+        (None, None) => "(unnamed)".to_string(),
     })
 }
 

@@ -42,7 +42,7 @@ impl Refusal {
     pub fn of(rejection: &Rejection) -> Refusal {
         use Reason::*;
         let (who, reason) = match rejection {
-            Rejection::InvalidPayload(_) | Rejection::Scan(_) => return Refusal::Unreadable,
+            Rejection::Request(_) => return Refusal::Unreadable,
             Rejection::MissingObject { who, field } => (who, MissingObject(field)),
             Rejection::MalformedObject { who, field, .. } => (who, MalformedObject(field)),
             Rejection::ChangedBeyondAnnotations { who, fields } => {

@@ -264,8 +264,11 @@ fn settings_validation(
 #[case::conflict("controller-pod-node-name.json")]
 fn member_order_does_not_change_the_verdict(#[case] name: &str) {
     let request = fixture(name);
-    let typed = evaluate(&json_scan::payload_in_type_order(&request, &json!({})))
-        .map_err(|r| r.to_string());
+    let typed = evaluate(&policy_glue::test_support::payload_in_type_order(
+        &request,
+        &json!({}),
+    ))
+    .map_err(|r| r.to_string());
     assert_eq!(typed, verdict(name, json!({})));
 }
 

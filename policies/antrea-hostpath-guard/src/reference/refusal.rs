@@ -2,6 +2,8 @@
 //! which object, and for host paths which volume or field, which path and which protected
 //! spelling. The differential tests compare these instead of only whether both reject.
 
+use policy_glue::RequestError;
+
 use crate::error::Rejection;
 
 /// One host path that reaches a protected path.
@@ -37,22 +39,22 @@ impl Refusal {
     /// The shipped policy's rejection, stated the same way.
     pub fn of(rejection: &Rejection) -> Refusal {
         match rejection {
-            Rejection::InvalidPayload(_) | Rejection::Scan(_) => Refusal::Unreadable,
-            Rejection::MissingObject { kind, name } => Refusal::MissingObject {
-                kind: kind.clone(),
-                name: name.clone(),
+            Rejection::Request(
+                RequestError::Invalid(_) | RequestError::Scan(_) | RequestError::Settings(_),
+            ) => Refusal::Unreadable,
+            Rejection::Request(RequestError::MissingObject(target)) => Refusal::MissingObject {
+                kind: target.kind.clone(),
+                name: target.name.clone(),
             },
-            Rejection::MalformedObject { kind, name, .. } => Refusal::Malformed {
-                kind: kind.clone(),
-                name: name.clone(),
-            },
-            Rejection::ReachesProtectedPath {
-                kind,
-                name,
-                violations,
-            } => Refusal::Reaches {
-                kind: kind.clone(),
-                name: name.clone(),
+            Rejection::Request(RequestError::MalformedObject { target, .. }) => {
+                Refusal::Malformed {
+                    kind: target.kind.clone(),
+                    name: target.name.clone(),
+                }
+            }
+            Rejection::ReachesProtectedPath { target, violations } => Refusal::Reaches {
+                kind: target.kind.clone(),
+                name: target.name.clone(),
                 reached: violations
                     .iter()
                     .map(|v| Reached {

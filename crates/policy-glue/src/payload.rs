@@ -17,11 +17,9 @@
 //! between the two ends read. A request in neither order (`operation` or `userInfo` not found at
 //! either end) is walked forwards across its objects as well.
 
-use crate::backward::{member_before, skip_whitespace_back};
-use crate::error::ScanError;
-use crate::members::{Members, Split};
-use crate::raw::{PickedMembers, Raw};
-use crate::value_at::ValueAt;
+use json_scan::{
+    member_before, skip_whitespace_back, Members, PickedMembers, Raw, ScanError, Split, ValueAt,
+};
 
 /// `object` or `oldObject`, with its members when it was split while read.
 #[derive(Debug, Clone)]
@@ -288,3 +286,6 @@ impl<'a, 'n, const N: usize> Admission<'a, 'n, N> {
         Ok(self.objects.as_ref().expect("walked"))
     }
 }
+
+#[cfg(test)]
+mod tests;
