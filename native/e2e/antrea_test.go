@@ -12,10 +12,12 @@ import (
 )
 
 const (
-	agentUser      = "system:serviceaccount:kube-system:antrea-agent"
-	nodeNameClaim  = "authentication.kubernetes.io/node-name"
-	antreaManifest = "testdata/antrea.yml"
+	agentUser     = "system:serviceaccount:kube-system:antrea-agent"
+	nodeNameClaim = "authentication.kubernetes.io/node-name"
 )
+
+// antreaManifest is Antrea's release manifest, vendored once for the whole repository.
+var antreaManifest = repo("vendor", "antrea", "antrea.yml")
 
 // notServedHere are the kinds of Antrea's manifest this API server cannot serve: they point at
 // the antrea Service, which no Pod backs here (no scheduler, no kubelet), and would fail every

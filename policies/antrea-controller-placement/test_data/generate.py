@@ -2,8 +2,8 @@
 """Generates the admission requests in this folder. Run `make test-data` after changing it.
 
 Antrea's controller and agent are taken from Antrea's release manifest
-(../../../../shared/antrea/antrea.yml by default, or the path given as the first argument); the
-rest are built here.
+(vendor/antrea/antrea.yml by default, or the path given as the first argument); the rest are
+built here.
 """
 import copy
 import json
@@ -13,7 +13,7 @@ import sys
 import yaml
 
 HERE = pathlib.Path(__file__).resolve().parent
-MANIFEST = pathlib.Path(sys.argv[1]) if len(sys.argv) > 1 else HERE / "../../../../shared/antrea/antrea.yml"
+MANIFEST = pathlib.Path(sys.argv[1]) if len(sys.argv) > 1 else HERE.parents[2] / "vendor" / "antrea" / "antrea.yml"
 KINDS = {"Pod": ("", "v1", "pods"), "Deployment": ("apps", "v1", "deployments")}
 CONTROL_PLANE = "node-role.kubernetes.io/control-plane"
 

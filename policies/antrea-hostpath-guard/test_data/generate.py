@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Generates the admission requests in this folder. Run `make test-data` after changing it.
 
-Antrea's own objects are taken from Antrea's release manifest (../../../../shared/antrea/antrea.yml
-by default, or the path given as the first argument); the rest are built here.
+Antrea's own objects are taken from Antrea's release manifest (vendor/antrea/antrea.yml by
+default, or the path given as the first argument); the rest are built here.
 """
 import copy
 import json
@@ -105,7 +105,7 @@ def antrea_objects(manifest):
 
 
 def main():
-    manifest = pathlib.Path(sys.argv[1]) if len(sys.argv) > 1 else HERE.parents[2].parent / "shared" / "antrea" / "antrea.yml"
+    manifest = pathlib.Path(sys.argv[1]) if len(sys.argv) > 1 else HERE.parents[2] / "vendor" / "antrea" / "antrea.yml"
     files = {}
 
     agent, controller = antrea_objects(manifest)
