@@ -123,33 +123,12 @@ def main():
     agent_pod["spec"]["nodeName"] = "worker-1"
     files["antrea-agent-pod.json"] = request(agent_pod, username="system:serviceaccount:kube-system:daemon-set-controller")
 
-    spellings = {
-        "var-run-antrea": "/var/run/antrea",
-        "double-leading-slash": "//var/run/antrea",
-        "double-inner-slash": "/var//run/antrea",
-        "dot-segment": "/var/run/./antrea",
-        "dot-dot-segment": "/var/log/../run/antrea",
-        "trailing-slash": "/var/run/antrea/",
-        "ovsdb-file": "/var/run/antrea/openvswitch/conf.db",
-        "parent-var-run": "/var/run",
-        "parent-var": "/var",
-        "root": "/",
-        "run-alias": "/run",
-        "run-alias-antrea": "/run/antrea",
-        "relative": "var/run/antrea",
-        "proc-pid-root": "/proc/1/root",
-        "proc-self-root": "/proc/self/root",
-        "proc": "/proc",
-        "allowed-proc-sys": "/proc/sys/net",
-        "allowed-sibling-suffix": "/var/run/antrea-foo",
-        "allowed-sibling-dir": "/var/runner",
-        "allowed-var-log": "/var/log",
-        "allowed-run-sibling": "/run/antreax",
-    }
-    for label, path in spellings.items():
-        files["pod-hostpath-%s.json" % label] = request(pod([
+    # The host-path spellings are one list, shared with the unit tests and the bats suite.
+    spellings = json.loads((HERE.parent / "spellings.json").read_text())
+    for spelling in spellings["rejected"] + spellings["accepted"]:
+        files["pod-hostpath-%s.json" % spelling["label"]] = request(pod([
             {"name": "cache", "emptyDir": {}},
-            host_path("host", path, "Directory"),
+            host_path("host", spelling["hostPath"], "Directory"),
         ]))
 
     files["pod-secret-mounted-under-var-run-antrea.json"] = request({
