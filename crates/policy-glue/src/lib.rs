@@ -14,7 +14,9 @@
 //! - [`workload`]: where each kind keeps its pod spec, and what a pod spec runs as;
 //! - [`identity`]: the namespaced ServiceAccounts settings name;
 //! - [`settings`]: settings validated when loaded, and parsed from a request when needed;
-//! - [`answer`]: verdicts, answered as Kubewarden validation responses.
+//! - [`answer`]: verdicts, answered as Kubewarden validation responses;
+//! - `reference` (feature `reference`): the payload read the plain way, for the policies'
+//!   reference implementations.
 
 #![warn(missing_docs)]
 
@@ -27,6 +29,8 @@ pub mod workload;
 
 #[cfg(feature = "test-support")]
 pub mod questions;
+#[cfg(any(test, feature = "reference"))]
+pub mod reference;
 #[cfg(any(test, feature = "test-support"))]
 pub mod test_support;
 

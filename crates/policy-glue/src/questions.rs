@@ -157,3 +157,28 @@ pub fn settings_answer(
         answer["message"].as_str().map(str::to_string),
     )
 }
+
+/// Asserts what a `validate_settings` entry point answers for a settings document: `valid`,
+/// and a message that starts with `message` (no message when `None`).
+pub fn assert_settings_answer(
+    validate_settings: fn(&[u8]) -> wapc_guest::CallResult,
+    settings: &Value,
+    valid: bool,
+    message: Option<&str>,
+) {
+    let (answered_valid, answer) = settings_answer(validate_settings, settings);
+    assert_eq!(answered_valid, valid, "{settings}: {answer:?}");
+    match (message, answer) {
+        (Some(message), Some(answer)) => assert!(answer.starts_with(message), "{answer}"),
+        (expected, answer) => assert_eq!(answer.as_deref(), expected),
+    }
+}
+
+/// Why a settings document does not deserialise into `S`; panics when it does.
+pub fn deserialise_error<S: serde::de::DeserializeOwned + std::fmt::Debug>(
+    settings: Value,
+) -> String {
+    serde_json::from_value::<S>(settings)
+        .expect_err("the settings should not deserialise")
+        .to_string()
+}

@@ -122,9 +122,7 @@ mod tests {
     #[case::unknown_node_binding(json!({"nodeBinding": "sometimes"}), "unknown variant `sometimes`")]
     #[case::usernames_not_a_list(json!({"usernames": "a"}), "invalid type")]
     fn malformed(#[case] settings: serde_json::Value, #[case] expected: &str) {
-        let error = serde_json::from_value::<Settings>(settings)
-            .unwrap_err()
-            .to_string();
+        let error = policy_glue::questions::deserialise_error::<Settings>(settings);
         assert!(error.contains(expected), "{error}");
     }
 

@@ -241,6 +241,8 @@ mod tests {
     #[case::no_tolerations(json!({"tolerations": []}), Ok(()))]
     #[case::empty_controllers(json!({"controllers": []}), Err("controllers must name at least one controller"))]
     #[case::blank_controller(json!({"controllers": [{"namespace": "", "serviceAccountName": "a"}]}), Err("controllers need a non-empty namespace and serviceAccountName"))]
+    #[case::controller_namespace_not_a_name(json!({"controllers": [{"namespace": "Kube-System", "serviceAccountName": "antrea-controller"}]}), Err(r#"controllers: namespace "Kube-System" is not a valid namespace name (a DNS-1123 label)"#))]
+    #[case::controller_service_account_not_a_name(json!({"controllers": [{"namespace": "kube-system", "serviceAccountName": "antrea controller"}]}), Err(r#"controllers: serviceAccountName "antrea controller" is not a valid ServiceAccount name (a DNS-1123 subdomain)"#))]
     #[case::no_secure_nodes(json!({"secureNodes": []}), Err("secureNodes must name at least one requirement"))]
     #[case::in_without_values(json!({"secureNodes": [{"key": "pool", "operator": "In"}]}), Err("secureNodes: pool In needs at least one value"))]
     #[case::exists_with_values(json!({"secureNodes": [{"key": "pool", "operator": "Exists", "values": ["a"]}]}), Err("secureNodes: pool Exists takes no values"))]
@@ -262,9 +264,7 @@ mod tests {
     #[case::requirement_unknown_key(json!({"secureNodes": [{"key": "a", "operator": "Exists", "value": "b"}]}), "unknown field `value`")]
     #[case::controller_without_service_account(json!({"controllers": [{"namespace": "a"}]}), "missing field `serviceAccountName`")]
     fn malformed(#[case] settings: serde_json::Value, #[case] expected: &str) {
-        let error = serde_json::from_value::<Settings>(settings)
-            .unwrap_err()
-            .to_string();
+        let error = policy_glue::questions::deserialise_error::<Settings>(settings);
         assert!(error.contains(expected), "{error}");
     }
 

@@ -224,6 +224,8 @@ mod tests {
     #[case::lonely_group(json!({"equivalentPaths": [["/run"]]}), Err("each equivalentPaths group must name at least two paths"))]
     #[case::relative_equivalent(json!({"equivalentPaths": [["/var/run", "run"]]}), Err("equivalentPaths must contain absolute paths, found \"run\""))]
     #[case::empty_exemption(json!({"exemptions": [{"namespace": "", "serviceAccountName": "x"}]}), Err("exemptions need a non-empty namespace and serviceAccountName"))]
+    #[case::exemption_namespace_not_a_name(json!({"exemptions": [{"namespace": "kube_system", "serviceAccountName": "antrea-agent"}]}), Err(r#"exemptions: namespace "kube_system" is not a valid namespace name (a DNS-1123 label)"#))]
+    #[case::exemption_service_account_not_a_name(json!({"exemptions": [{"namespace": "kube-system", "serviceAccountName": "system:serviceaccount:kube-system:antrea-agent"}]}), Err(r#"exemptions: serviceAccountName "system:serviceaccount:kube-system:antrea-agent" is not a valid ServiceAccount name (a DNS-1123 subdomain)"#))]
     #[case::admins(json!({"exemptGroups": ["system:masters"], "exemptUsernames": ["alice@example.com"]}), Ok(()))]
     #[case::blank_username(json!({"exemptUsernames": [" "]}), Err("exemptUsernames must not contain empty names"))]
     #[case::every_user(json!({"exemptGroups": ["system:authenticated"]}), Err("exemptGroups must not name system:authenticated: it creates Pods on behalf of others, whose Pods would be exempt"))]
@@ -244,9 +246,7 @@ mod tests {
     #[case::exemption_unknown_key(json!({"exemptions": [{"namespace": "a", "serviceAccountName": "b", "name": "c"}]}), "unknown field `name`")]
     #[case::proc_not_bool(json!({"procIndirection": "yes"}), "invalid type")]
     fn malformed(#[case] settings: serde_json::Value, #[case] expected: &str) {
-        let error = serde_json::from_value::<Settings>(settings)
-            .unwrap_err()
-            .to_string();
+        let error = policy_glue::questions::deserialise_error::<Settings>(settings);
         assert!(error.contains(expected), "{error}");
     }
 

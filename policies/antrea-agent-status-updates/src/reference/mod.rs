@@ -15,6 +15,7 @@ pub use refusal::{Reason, Refusal};
 
 use std::collections::{BTreeSet, HashMap};
 
+use policy_glue::reference::{optional_string, PlainPayload};
 use serde_json::{Map, Value};
 
 use crate::error::Who;
@@ -28,29 +29,15 @@ type Object = Map<String, Value>;
 
 /// A member that must be a string when present (`null` is absent).
 fn string(value: Option<&Value>) -> Result<Option<&str>, Refusal> {
-    match value {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(text)) => Ok(Some(text)),
-        Some(_) => Err(Refusal::Unreadable),
-    }
+    Ok(optional_string(value)?)
 }
 
 /// Whether the reference accepts the payload: `Err` says how it rejects it.
 pub fn verdict(payload: &[u8]) -> Result<(), Refusal> {
-    let payload: Value = serde_json::from_slice(payload).map_err(|_| Refusal::Unreadable)?;
-    let request = payload.get("request").and_then(Value::as_object);
-    let request = request.ok_or(Refusal::Unreadable)?;
-    let settings: Settings = match payload.get("settings") {
-        None | Some(Value::Null) => Settings::default(),
-        Some(settings) => {
-            serde_json::from_value(settings.clone()).map_err(|_| Refusal::Unreadable)?
-        }
-    };
-    let kind = request.get("kind").and_then(Value::as_object);
-    let kind = kind.ok_or(Refusal::Unreadable)?;
-    let group = string(kind.get("group"))?.unwrap_or_default();
-    let kind = string(kind.get("kind"))?.unwrap_or_default();
-    let operation = string(request.get("operation"))?.ok_or(Refusal::Unreadable)?;
+    let payload = PlainPayload::<Settings>::parse(payload)?;
+    let (request, settings) = (&payload.request, &payload.settings);
+    let (group, kind) = (payload.group.as_str(), payload.kind.as_str());
+    let operation = payload.operation()?;
     let user_info = request.get("userInfo").and_then(Value::as_object);
     let user_info = user_info.ok_or(Refusal::Unreadable)?;
     let username = string(user_info.get("username"))?;

@@ -83,3 +83,9 @@ impl Refusal {
         Refusal::Restricted(who.clone(), reason)
     }
 }
+
+impl From<policy_glue::reference::Unreadable> for Refusal {
+    fn from(_: policy_glue::reference::Unreadable) -> Self {
+        Refusal::Unreadable
+    }
+}

@@ -18,6 +18,7 @@ mod refusal;
 
 pub use refusal::{Reached, Refusal};
 
+use policy_glue::reference::PlainPayload;
 use serde_json::{Map, Value};
 
 use crate::settings::Settings;
@@ -60,15 +61,6 @@ fn holder(group: &str, kind: &str) -> Option<Holder> {
     })
 }
 
-/// A member that must be a string when present (`null` is absent).
-fn optional_string(value: Option<&Value>) -> Result<Option<&str>, Refusal> {
-    match value {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(text)) => Ok(Some(text)),
-        Some(_) => Err(Refusal::Unreadable),
-    }
-}
-
 /// `namespace/name` as messages give it.
 fn display_name(namespace: Option<&str>, name: Option<&str>) -> String {
     let namespace = namespace.filter(|ns| !ns.is_empty());
@@ -88,28 +80,18 @@ struct Judge {
 
 /// Whether the reference accepts the payload: `Err` says how it rejects it.
 pub fn verdict(payload: &[u8]) -> Result<(), Refusal> {
-    let payload: Value = serde_json::from_slice(payload).map_err(|_| Refusal::Unreadable)?;
-    let request = payload.get("request").and_then(Value::as_object);
-    let request = request.ok_or(Refusal::Unreadable)?;
-    let settings: Settings = match payload.get("settings") {
-        None | Some(Value::Null) => Settings::default(),
-        Some(settings) => {
-            serde_json::from_value(settings.clone()).map_err(|_| Refusal::Unreadable)?
-        }
-    };
-    let kind = request.get("kind").and_then(Value::as_object);
-    let kind = kind.ok_or(Refusal::Unreadable)?;
-    let group = optional_string(kind.get("group"))?.unwrap_or_default();
-    let kind = optional_string(kind.get("kind"))?.unwrap_or_default();
+    let payload = PlainPayload::<Settings>::parse(payload)?;
+    let (request, settings) = (&payload.request, payload.settings.clone());
+    let (group, kind) = (payload.group.as_str(), payload.kind.as_str());
     let Some(holder) = holder(group, kind) else {
         return Ok(());
     };
     let request_namespace = match holder {
         Holder::PersistentVolume => None,
-        Holder::PodSpec { .. } => optional_string(request.get("namespace"))?,
+        Holder::PodSpec { .. } => payload.string("namespace")?,
     };
-    let name = optional_string(request.get("name"))?;
-    let operation = optional_string(request.get("operation"))?.ok_or(Refusal::Unreadable)?;
+    let name = payload.string("name")?;
+    let operation = payload.operation()?;
     if operation != "CREATE" && operation != "UPDATE" {
         return Ok(());
     }

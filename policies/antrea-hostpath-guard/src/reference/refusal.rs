@@ -67,3 +67,9 @@ impl Refusal {
         }
     }
 }
+
+impl From<policy_glue::reference::Unreadable> for Refusal {
+    fn from(_: policy_glue::reference::Unreadable) -> Self {
+        Refusal::Unreadable
+    }
+}
