@@ -67,7 +67,7 @@ pub fn verdict(payload: &[u8]) -> Result<(), Refusal> {
         new_metadata,
     };
     update
-        .judge(&settings, kind, user_info.get("extra"))
+        .judge(settings, kind, user_info.get("extra"))
         .map_err(|reason| refuse(&who, reason))
 }
 
