@@ -182,3 +182,21 @@ pub fn deserialise_error<S: serde::de::DeserializeOwned + std::fmt::Debug>(
         .expect_err("the settings should not deserialise")
         .to_string()
 }
+
+/// Asserts that a policy's `questions-ui.yml` (its text) matches its settings type, and that
+/// the check can fail: the same form with its first variable renamed does not match.
+pub fn assert_form_matches<S>(yaml: &str)
+where
+    S: serde::Serialize
+        + serde::de::DeserializeOwned
+        + Default
+        + kubewarden_policy_sdk::settings::Validatable,
+{
+    assert_eq!(check_settings::<S>(yaml), Ok(()));
+    let drifted = yaml.replacen("variable: ", "variable: drifted", 1);
+    assert_ne!(drifted, yaml, "the form names no variable");
+    assert!(
+        check_settings::<S>(&drifted).is_err(),
+        "a renamed variable went unnoticed"
+    );
+}

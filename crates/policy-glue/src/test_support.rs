@@ -84,3 +84,18 @@ pub fn fixtures(dir: &str, skip: &[&str]) -> Vec<Value> {
         })
         .collect()
 }
+
+/// Whether a policy and its reference judge a payload alike: both accept, or both reject and
+/// the policy's rejection, `restate`d as the reference states it, is the reference's. `Err`
+/// describes the disagreement.
+pub fn verdicts_agree<E: std::fmt::Debug, R: PartialEq + std::fmt::Debug>(
+    shipped: Result<(), E>,
+    reference: Result<(), R>,
+    restate: impl Fn(&E) -> R,
+) -> Result<(), String> {
+    if shipped.as_ref().map_err(&restate).copied() == reference {
+        Ok(())
+    } else {
+        Err(format!("shipped {shipped:?}, reference {reference:?}"))
+    }
+}
