@@ -1,5 +1,5 @@
-# `make` builds both policies (policy.wasm, annotated-policy.wasm) and the runner;
-# `make test` runs every check CI runs.
+# `make` builds the three policies (policy.wasm, annotated-policy.wasm) and the runner;
+# `make check` is the quick edit-test loop; `make test` runs every check CI runs.
 
 POLICIES := antrea-agent-status-updates antrea-hostpath-guard antrea-controller-placement
 RUNNER := $(CURDIR)/target/release/policy-runner
@@ -13,7 +13,7 @@ MAX_MODULE_BYTES := 307200
 # Seconds each fuzz target runs in `make test`; `make fuzz` runs them longer.
 FUZZ_SECONDS ?= 5
 
-.PHONY: all toolchain runner gator gatekeeper-verify gatekeeper-parity policies floor fuzz-tools fuzz-smoke fuzz soak artifacthub push gatekeeper-suites test fmt-check clippy unit unit-wasm e2e-tests bats size-check test-data bench bench-data clean kube-apiserver native-e2e bench-native
+.PHONY: all check toolchain runner gator gatekeeper-verify gatekeeper-parity policies floor fuzz-tools fuzz-smoke fuzz soak artifacthub push gatekeeper-suites test fmt-check clippy unit unit-wasm e2e-tests bats size-check test-data bench bench-data clean kube-apiserver native-e2e bench-native
 
 # rust-toolchain.toml names the toolchain, the wasm32-wasip1 target and the components: rustup
 # installs them on first use. Every build is --locked to the committed Cargo.lock.
@@ -31,6 +31,15 @@ runner: toolchain
 
 policies: runner
 	@for policy in $(POLICIES); do $(MAKE) -C policies/$$policy annotated-policy.wasm || exit 1; done
+
+# The edit-test loop, under 3 minutes when warm: formatting, clippy on the native build and
+# every crate's native unit tests (their src/: the policies' unit, property and differential
+# tests). Nothing is built for wasm32, and the slower integration suites (the runner's, which
+# need the built modules; gatekeeper-parity's Rego property tests) and the end-to-end ones are
+# left to `make test`.
+check: fmt-check
+	cargo clippy --locked --workspace --all-targets -- -D warnings
+	cargo test --locked --workspace --lib --bins
 
 test: fmt-check clippy unit unit-wasm gatekeeper-verify gatekeeper-parity native-e2e e2e-tests size-check soak fuzz-smoke
 
@@ -94,7 +103,7 @@ artifacthub: runner
 	  (cd policies/$$policy && $(RUNNER) scaffold artifacthub -m metadata.yml -u README.md -q questions-ui.yml --previous artifacthub-pkg.yml > artifacthub-pkg.yml.new && mv artifacthub-pkg.yml.new artifacthub-pkg.yml) || exit 1; \
 	done
 
-# Pushes both annotated policies: make push REGISTRY=registry://ghcr.io/you/policies TAG=v0.1.0
+# Pushes the three annotated policies: make push REGISTRY=registry://ghcr.io/you/policies TAG=v0.1.0
 TAG ?= v0.1.0
 push: policies
 	@[ -n "$(REGISTRY)" ] || { echo "usage: make push REGISTRY=registry://HOST[:PORT]/PATH [TAG=v0.1.0]"; exit 1; }

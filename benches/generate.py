@@ -70,16 +70,17 @@ def status_request(old, new, username, node_claim, kind="Pod"):
     }
 
 
-# Cold instructions a payload may add to the floor's (README, "Budgets"). policy-server spends
-# about 500 µs of CPU on a request; 5% of it, 25 µs, is INSTRUCTIONS_PER_MICROSECOND × 25. The
-# rate is the slope of cold time over cold instructions across the suite's payloads (8 600 to
-# 10 500 per µs in two runs on the 2-core machine, under load).
+# Cold instructions a payload may add to the floor's (docs/performance.md, "Budgets").
+# policy-server spends about 500 µs of CPU on a request; 5% of it, 25 µs, is
+# INSTRUCTIONS_PER_MICROSECOND × 25. The rate is the slope of cold time over cold instructions
+# across the suite's payloads (8 600 to 10 500 per µs in two runs on the 2-core machine, under
+# load).
 INSTRUCTIONS_PER_MICROSECOND = 9_000
 ALLOWED_PER_REQUEST = 25 * INSTRUCTIONS_PER_MICROSECOND
 # The mutated controller Pod may cost 1/0.85 - 1 = 17.6% of a request (88 µs), of which
 # policy-server's own work on the mutation (parsing the answer, the JSON Patch) takes 47 µs.
 ALLOWED_MUTATION = (88 - 47) * INSTRUCTIONS_PER_MICROSECOND
-# A 211 KB request costs policy-server at least 2.4 ms more than a 10 KB one (serialising the
+# A 211 KiB request costs policy-server at least 2.4 ms more than a 10 KiB one (serialising the
 # payload alone is 8.4 M instructions instead of 1.05 M): 5% of 2.9 ms.
 ALLOWED_600_IMAGE_NODE = 145 * INSTRUCTIONS_PER_MICROSECOND
 
@@ -154,9 +155,9 @@ def main():
     hostpath = "policies/antrea-hostpath-guard/annotated-policy.wasm"
     placement = "policies/antrea-controller-placement/annotated-policy.wasm"
     policies = {"status-updates": status, "hostpath-guard": hostpath, "controller-placement": placement}
-    # Budgets (README, "Budgets"): the largest ratio of the policy's cold instructions to the
-    # floor's on the same payload, from the instructions a payload may add to the floor's and
-    # the floor's own count (make bench, the floor of the policy's verdict).
+    # Budgets (docs/performance.md, "Budgets"): the largest ratio of the policy's cold
+    # instructions to the floor's on the same payload, from the instructions a payload may add
+    # to the floor's and the floor's own count (make bench, the floor of the policy's verdict).
     request = ALLOWED_PER_REQUEST
     benchmarks = [
         ("status-updates: kubelet pods/status heartbeat", "kubelet-pod-status-heartbeat.json", budget(210_000, request)),
