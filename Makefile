@@ -3,6 +3,8 @@
 
 POLICIES := antrea-agent-status-updates antrea-hostpath-guard antrea-controller-placement
 RUNNER := $(CURDIR)/target/release/policy-runner
+# The project's maintenance tasks (bench, soak, artifacthub): xtask/, alias in .cargo/config.toml
+XTASK := cargo xtask
 # kwctl when installed, else the project's kwctl-compatible runner
 KWCTL ?= $(shell command -v kwctl 2>/dev/null || echo $(RUNNER))
 export KWCTL
@@ -90,18 +92,16 @@ floor:
 # policy-server) and warm time, and cold instructions counted by callgrind, which must stay
 # within each payload's budget; a table on stdout, JSON in target/bench.
 bench: all floor
-	$(RUNNER) bench-suite benches/suite.json --json-output target/bench/report.json
+	$(XTASK) bench benches/suite.json --json-output target/bench/report.json
 
 # 100 000 mixed requests per policy in one process; fails if resident memory grows.
 soak: all
-	$(RUNNER) soak benches/suite.json --iterations 100000
+	$(XTASK) soak benches/suite.json --iterations 100000
 
 # artifacthub-pkg.yml of each policy, as `kwctl scaffold artifacthub` writes it; createdAt only
 # changes with the version.
-artifacthub: runner
-	@for policy in $(POLICIES); do \
-	  (cd policies/$$policy && $(RUNNER) scaffold artifacthub -m metadata.yml -u README.md -q questions-ui.yml --previous artifacthub-pkg.yml > artifacthub-pkg.yml.new && mv artifacthub-pkg.yml.new artifacthub-pkg.yml) || exit 1; \
-	done
+artifacthub: toolchain
+	$(XTASK) artifacthub $(addprefix policies/,$(POLICIES))
 
 # Pushes the three annotated policies: make push REGISTRY=registry://ghcr.io/you/policies TAG=v0.1.0
 TAG ?= v0.1.0

@@ -77,9 +77,6 @@ pub enum ScaffoldCommand {
         /// Version (default: the io.kubewarden.policy.version annotation)
         #[arg(long)]
         version: Option<String>,
-        /// An existing artifacthub-pkg.yml whose createdAt is kept when the version is unchanged
-        #[arg(long)]
-        previous: Option<PathBuf>,
     },
 }
 
@@ -101,42 +98,6 @@ pub enum Command {
         /// Print one JSON object instead of a text summary
         #[arg(long)]
         json: bool,
-    },
-    /// Benchmarks every policy of a suite against the no-op floor module (`make bench`)
-    BenchSuite {
-        /// Suite file (benches/suite.json)
-        suite: PathBuf,
-        /// Seconds of evaluations before each measurement
-        #[arg(long = "warm-up-time", default_value_t = 0.2)]
-        warm_up_time: f64,
-        /// Seconds of measured evaluations per benchmark, cold and warm each
-        #[arg(long = "measurement-time", default_value_t = 1.0)]
-        measurement_time: f64,
-        /// Where to write the JSON report
-        #[arg(long = "json-output")]
-        json_output: Option<PathBuf>,
-        /// Skip counting instructions under callgrind (and so the budgets)
-        #[arg(long = "no-instructions")]
-        no_instructions: bool,
-    },
-    /// Counts the instructions of each cold evaluation of a suite; run by `bench-suite` under
-    /// `valgrind --tool=callgrind`
-    #[command(hide = true)]
-    CountInstructions {
-        /// Suite file (benches/suite.json)
-        suite: PathBuf,
-    },
-    /// Evaluates the suite's payloads round-robin against each policy in one process and reports
-    /// resident memory before and after (`make soak`)
-    Soak {
-        /// Suite file (benches/suite.json)
-        suite: PathBuf,
-        /// Evaluations per policy
-        #[arg(long, default_value_t = 100_000)]
-        iterations: usize,
-        /// Largest acceptable growth of resident memory, in MiB
-        #[arg(long = "max-growth", default_value_t = 16)]
-        max_growth: u64,
     },
     /// Generates Kubernetes manifests and Artifact Hub files, like `kwctl scaffold`
     Scaffold {

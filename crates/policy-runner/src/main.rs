@@ -1,21 +1,10 @@
 //! `policy-runner`: evaluates, annotates and inspects Kubewarden waPC policies the way `kwctl`
 //! does, for machines where kwctl cannot be installed.
 
-mod bench;
-mod cli;
-mod commands;
-mod host;
-mod inputs;
-mod manifest;
-mod metadata;
-mod registry;
-mod request;
-mod response;
-mod scaffold;
-
 use std::process::ExitCode;
 
 use clap::Parser;
+use policy_runner::{cli, commands};
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();

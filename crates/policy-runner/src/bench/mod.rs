@@ -1,5 +1,5 @@
-//! `policy-runner bench` (one policy, one request, like `kwctl bench`) and `bench-suite` (every
-//! policy against the no-op floor module on a fixed set of payloads, in one run).
+//! `policy-runner bench`: one policy, one request, like `kwctl bench`; and the measurement it
+//! is built on, which the project's suite benchmark (`cargo xtask bench`) reuses.
 //!
 //! Two ways of evaluating are timed. *Cold* is what policy-server pays on every request: its
 //! policy-evaluator keeps a pre-linked instance (`InstancePre`) and rehydrates a new store and
@@ -8,29 +8,21 @@
 //! payload is serialised once either way, as policy-server pays for serialisation once per
 //! request whatever the policy.
 
-mod callgrind;
-mod instructions;
-mod memory;
 mod report;
 mod single;
-mod soak;
-mod suite;
 
-pub use instructions::count_instructions;
+pub use report::{BenchReport, Stats};
 pub use single::bench;
-pub use soak::soak;
-pub use suite::bench_suite;
 
 use anyhow::{bail, Context, Result};
-use serde::{Deserialize, Serialize};
-use std::path::{Path, PathBuf};
+use serde::Serialize;
 use std::time::{Duration, Instant};
 
 use crate::host::{CompiledModule, Limits, Policy, PreLinked};
 use crate::request::build_admission_request;
-use report::Stats;
 
-pub(crate) fn seconds(value: f64, flag: &str) -> Result<Duration> {
+/// A duration given in seconds on the command line.
+pub fn seconds(value: f64, flag: &str) -> Result<Duration> {
     if !(value.is_finite() && value >= 0.0) {
         bail!("{flag} must be a non-negative number of seconds");
     }
@@ -40,23 +32,26 @@ pub(crate) fn seconds(value: f64, flag: &str) -> Result<Duration> {
 /// What the policy answered, as the API server sees it.
 #[derive(Serialize, Debug, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
-pub(crate) enum Verdict {
+pub enum Verdict {
     Accepted,
     Rejected,
     Mutated,
 }
 
 /// A policy ready to be measured on one request, warm and cold.
-pub(crate) struct Prepared {
+pub struct Prepared {
     /// One instance, reused by every warm evaluation.
-    pub(crate) policy: Policy,
+    pub policy: Policy,
     /// The module linked once; every cold evaluation instantiates it afresh.
-    pub(crate) pre: PreLinked,
-    pub(crate) payload: Vec<u8>,
-    pub(crate) verdict: Verdict,
+    pub pre: PreLinked,
+    /// The `validate` payload, serialised once.
+    pub payload: Vec<u8>,
+    pub verdict: Verdict,
 }
 
-pub(crate) fn prepare(
+/// Loads the policy, checks the settings, evaluates the request once for its verdict and
+/// checks that a fresh instance answers as a reused one; `label` names it in errors.
+pub fn prepare(
     module: &CompiledModule,
     limits: Limits,
     request: serde_json::Value,
@@ -90,7 +85,8 @@ pub(crate) fn prepare(
 }
 
 impl Prepared {
-    pub(crate) fn measure_warm(&self, warm_up: Duration, measurement: Duration) -> Result<Stats> {
+    /// Times `validate` on the one reused instance.
+    pub fn measure_warm(&self, warm_up: Duration, measurement: Duration) -> Result<Stats> {
         measure(
             || self.policy.call_validate(&self.payload).map(drop),
             warm_up,
@@ -98,7 +94,8 @@ impl Prepared {
         )
     }
 
-    pub(crate) fn measure_cold(&self, warm_up: Duration, measurement: Duration) -> Result<Stats> {
+    /// Times a whole cold evaluation: a new instance from the pre-linked module each time.
+    pub fn measure_cold(&self, warm_up: Duration, measurement: Duration) -> Result<Stats> {
         measure(
             || self.pre.evaluate_cold(&self.payload).map(drop),
             warm_up,
@@ -153,85 +150,10 @@ fn measure(
     })
 }
 
-pub(crate) fn compile(bytes: &[u8], label: &str) -> Result<(CompiledModule, Duration)> {
+/// Compiles a module and times it: what policy-server pays per module at start-up.
+pub fn compile(bytes: &[u8], label: &str) -> Result<(CompiledModule, Duration)> {
     let started = Instant::now();
     let module =
         CompiledModule::compile(bytes).with_context(|| format!("cannot load policy {label}"))?;
     Ok((module, started.elapsed()))
-}
-
-/// The suite file written by `benches/generate.py`. Paths are relative to the suite's parent
-/// folder's parent (the repository root).
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct Suite {
-    /// The no-op module that accepts: the floor of accepted and mutated requests.
-    pub(crate) floor: PathBuf,
-    /// The no-op module that rejects: the floor of rejected requests.
-    pub(crate) floor_reject: PathBuf,
-    pub(crate) benchmarks: Vec<SuiteEntry>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct SuiteEntry {
-    pub(crate) name: String,
-    pub(crate) policy: PathBuf,
-    pub(crate) request: PathBuf,
-    /// The policy's settings, as the deployed manifest gives them (`{}` when absent).
-    #[serde(default)]
-    pub(crate) settings: Option<serde_json::Value>,
-    /// Largest acceptable ratio of the policy's cold instruction count to the floor's on the
-    /// same payload.
-    pub(crate) budget: f64,
-}
-
-impl Suite {
-    /// The floor a policy's verdict is compared with: rejections cost the host more than
-    /// acceptances, whatever the policy.
-    pub(crate) fn floor_for(&self, verdict: Verdict) -> &Path {
-        match verdict {
-            Verdict::Rejected => &self.floor_reject,
-            Verdict::Accepted | Verdict::Mutated => &self.floor,
-        }
-    }
-
-    /// Every module the suite names, floors first, each once.
-    pub(crate) fn modules(&self) -> Vec<&PathBuf> {
-        let mut modules = vec![&self.floor, &self.floor_reject];
-        for entry in &self.benchmarks {
-            if !modules.contains(&&entry.policy) {
-                modules.push(&entry.policy);
-            }
-        }
-        modules
-    }
-}
-
-impl SuiteEntry {
-    /// The request (as written in its file) and the settings.
-    pub(crate) fn read(&self, root: &Path) -> Result<(Vec<u8>, serde_json::Value)> {
-        let text = std::fs::read(root.join(&self.request))
-            .with_context(|| format!("cannot read {}", self.request.display()))?;
-        let settings = self
-            .settings
-            .clone()
-            .unwrap_or_else(|| serde_json::json!({}));
-        Ok((text, settings))
-    }
-}
-
-/// Reads a suite; its paths are relative to the repository root, the suite folder's parent.
-pub(crate) fn load_suite(suite_path: &Path) -> Result<(Suite, PathBuf)> {
-    let text = std::fs::read_to_string(suite_path)
-        .with_context(|| format!("cannot read suite {}", suite_path.display()))?;
-    let suite: Suite = serde_json::from_str(&text)
-        .with_context(|| format!("invalid suite {}", suite_path.display()))?;
-    let root = suite_path
-        .canonicalize()?
-        .parent()
-        .and_then(Path::parent)
-        .map(Path::to_path_buf)
-        .unwrap_or_default();
-    Ok((suite, root))
 }

@@ -19,24 +19,6 @@ pub fn execute(cli: Cli) -> Result<()> {
             measurement_time,
             json,
         } => crate::bench::bench(&evaluation, warm_up_time, measurement_time, json),
-        Command::BenchSuite {
-            suite,
-            warm_up_time,
-            measurement_time,
-            json_output,
-            no_instructions,
-        } => crate::bench::bench_suite(
-            &suite,
-            (warm_up_time, measurement_time),
-            !no_instructions,
-            json_output.as_deref(),
-        ),
-        Command::CountInstructions { suite } => crate::bench::count_instructions(&suite),
-        Command::Soak {
-            suite,
-            iterations,
-            max_growth,
-        } => crate::bench::soak(&suite, iterations, max_growth),
         Command::Push {
             insecure,
             module,

@@ -22,15 +22,13 @@ pub fn run(what: ScaffoldCommand) -> Result<()> {
             usage_path,
             questions_path,
             version,
-            previous,
         } => {
             let package = artifacthub::artifacthub(
                 &metadata_path,
                 &usage_path,
                 questions_path.as_deref(),
                 version.as_deref(),
-                previous.as_deref(),
-                &artifacthub::now_rfc3339(),
+                &|_| artifacthub::now_rfc3339(),
             )?;
             print!("{package}");
             Ok(())

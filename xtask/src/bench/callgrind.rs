@@ -44,25 +44,25 @@ fn request(_code: usize, _argument: usize) -> usize {
 }
 
 /// Whether the process runs under valgrind.
-pub(crate) fn running_on_valgrind() -> bool {
+pub(super) fn running_on_valgrind() -> bool {
     request(RUNNING_ON_VALGRIND, 0) != 0
 }
 
 /// Starts instrumenting (with `--instr-atstart=no`, nothing before is even instrumented, which
 /// makes compiling the modules under valgrind several times faster).
-pub(crate) fn start_instrumentation() {
+pub(super) fn start_instrumentation() {
     request(START_INSTRUMENTATION, 0);
 }
 
 /// Turns counting on or off (with `--collect-atstart=no` it starts off). Per thread: other
 /// threads are never counted.
-pub(crate) fn toggle_collect() {
+pub(super) fn toggle_collect() {
     request(TOGGLE_COLLECT, 0);
 }
 
 /// Writes what was counted since the last dump to a new profile file, described by `label`,
 /// and starts again from zero.
-pub(crate) fn dump_stats_at(label: &str) {
+pub(super) fn dump_stats_at(label: &str) {
     let label = CString::new(label.replace('\0', " ")).expect("no NUL left");
     request(DUMP_STATS_AT, label.as_ptr() as usize);
 }

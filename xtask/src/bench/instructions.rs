@@ -1,40 +1,42 @@
 //! Instructions of a cold evaluation, counted by callgrind: a measure of the per-request cost
-//! that machine noise cannot move. `bench-suite` runs `policy-runner count-instructions`
+//! that machine noise cannot move. `bench` runs `xtask count-instructions` (this same binary)
 //! under `valgrind --tool=callgrind`; that process compiles the modules uninstrumented, then
 //! counts each cold evaluation (a new store and instance, `wapc_init`, `validate`, the instance
-//! dropped) alone and has callgrind write one profile per evaluation, which `bench-suite`
-//! reads back.
+//! dropped) alone and has callgrind write one profile per evaluation, which `bench` reads back.
 
 use anyhow::{anyhow, bail, Context, Result};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::{callgrind, load_suite, Suite, Verdict};
-use crate::host::{CompiledModule, Limits, Policy, PreLinked};
-use crate::request::build_admission_request;
+use super::callgrind;
+use crate::suite::{load_suite, Suite};
+use policy_runner::bench::Verdict;
+use policy_runner::host::{CompiledModule, Limits, Policy, PreLinked};
+use policy_runner::request::build_admission_request;
 
 /// Counted evaluations per module and payload; the median is kept. Counts repeat to within a
 /// few hundred instructions (hash seeds, allocator state).
-pub(crate) const RUNS: usize = 3;
+pub(super) const RUNS: usize = 3;
 
 /// One benchmark's cold instruction counts.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Counts {
-    pub(crate) policy: u64,
-    pub(crate) floor: u64,
+pub(super) struct Counts {
+    pub(super) policy: u64,
+    pub(super) floor: u64,
     /// Largest difference between the runs of one module.
-    pub(crate) spread: u64,
+    pub(super) spread: u64,
 }
 
 /// Runs `count-instructions` under callgrind and reads back one count per evaluation.
-pub(crate) fn measure(suite_path: &Path, root: &Path) -> Result<Vec<Counts>> {
+pub(super) fn measure(suite_path: &Path, root: &Path) -> Result<Vec<Counts>> {
     let out_dir = root.join("target/bench/callgrind");
     if out_dir.exists() {
         std::fs::remove_dir_all(&out_dir)
             .with_context(|| format!("cannot clear {}", out_dir.display()))?;
     }
     std::fs::create_dir_all(&out_dir)?;
-    let runner = std::env::current_exe()?;
+    // This binary: it holds the count-instructions command.
+    let xtask = std::env::current_exe()?;
     eprintln!("counting instructions under callgrind (a few minutes)…");
     let status = Command::new("valgrind")
         .args([
@@ -47,7 +49,7 @@ pub(crate) fn measure(suite_path: &Path, root: &Path) -> Result<Vec<Counts>> {
             "--callgrind-out-file={}",
             out_dir.join("callgrind.out").display()
         ))
-        .arg(runner)
+        .arg(xtask)
         .arg("count-instructions")
         .arg(suite_path)
         .status()
@@ -142,11 +144,11 @@ fn plan(suite: &Suite, root: &Path, modules: &Linked) -> Result<Vec<(Vec<u8>, Pa
     Ok(plan)
 }
 
-/// `policy-runner count-instructions`, run by `bench-suite` under callgrind: counts the cold
+/// `xtask count-instructions`, run by `bench` under callgrind: counts the cold
 /// evaluations of every benchmark, the floor's then the policy's, [`RUNS`] times each.
 pub fn count_instructions(suite_path: &Path) -> Result<()> {
     if !callgrind::running_on_valgrind() {
-        bail!("count-instructions runs under valgrind --tool=callgrind --instr-atstart=no --collect-atstart=no (bench-suite starts it)");
+        bail!("count-instructions runs under valgrind --tool=callgrind --instr-atstart=no --collect-atstart=no (cargo xtask bench starts it)");
     }
     let (suite, root) = load_suite(suite_path)?;
     let mut modules = Linked::new();

@@ -4,9 +4,9 @@ use anyhow::{bail, Context, Result};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
-use super::load_suite;
-use crate::host::{CompiledModule, Limits};
-use crate::request::build_admission_request;
+use crate::suite::load_suite;
+use policy_runner::host::{CompiledModule, Limits};
+use policy_runner::request::build_admission_request;
 
 fn resident_set_bytes() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;

@@ -6,15 +6,16 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::report::ModuleResult;
-use super::{compile, Suite};
-use crate::host::{CompiledModule, Limits};
-use crate::request::build_admission_request;
+use crate::suite::Suite;
+use policy_runner::bench::compile;
+use policy_runner::host::{CompiledModule, Limits};
+use policy_runner::request::build_admission_request;
 
 /// Every module of the suite with its bytes and its best-of-three compile time: what
 /// policy-server pays per module at start-up.
-pub(crate) type Modules = BTreeMap<PathBuf, (Vec<u8>, CompiledModule, Duration)>;
+pub(super) type Modules = BTreeMap<PathBuf, (Vec<u8>, CompiledModule, Duration)>;
 
-pub(crate) fn compile_modules(suite: &Suite, root: &Path) -> Result<Modules> {
+pub(super) fn compile_modules(suite: &Suite, root: &Path) -> Result<Modules> {
     let mut modules = Modules::new();
     for module in suite.modules() {
         let bytes = std::fs::read(root.join(module))
@@ -33,7 +34,7 @@ pub(crate) fn compile_modules(suite: &Suite, root: &Path) -> Result<Modules> {
 }
 
 /// The largest payload of each policy: the one its linear memory is measured after.
-pub(crate) type Largest = BTreeMap<PathBuf, (usize, PathBuf, serde_json::Value)>;
+pub(super) type Largest = BTreeMap<PathBuf, (usize, PathBuf, serde_json::Value)>;
 
 /// Smallest linear memory that evaluates `request` without failing, found by bisection over the
 /// memory limit: wasmtime-provider does not expose the store, and the limit is exact to a page.
@@ -85,7 +86,7 @@ fn linear_memory_needed(
 }
 
 /// Size, compile time and linear memory of each module, after its largest payload.
-pub(crate) fn module_results(
+pub(super) fn module_results(
     suite: &Suite,
     modules: &Modules,
     largest: &Largest,

@@ -1,16 +1,25 @@
-//! `bench-suite`: every policy against the no-op floor module on the suite's payloads (`make
+//! `bench`: every policy against the no-op floor module on the suite's payloads (`make
 //! bench`): cold and warm time, pages touched, instructions counted by callgrind against the
-//! budgets, module size, compile time and linear memory.
+//! budgets, module size, compile time and linear memory. The evaluations themselves are the
+//! runner's (`policy_runner::bench`), so `policy-runner bench` and this measure the same thing.
+
+mod callgrind;
+mod instructions;
+mod memory;
+mod report;
+
+pub use instructions::count_instructions;
 
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::instructions::{self, Counts};
-use super::memory::{compile_modules, module_results, Largest, Modules};
-use super::report::{self, Instructions, Pair, Stats, SuiteResult};
-use super::{load_suite, prepare, seconds, Prepared, SuiteEntry};
-use crate::host::Limits;
+use crate::suite::{load_suite, SuiteEntry};
+use instructions::Counts;
+use memory::{compile_modules, module_results, Largest, Modules};
+use policy_runner::bench::{prepare, seconds, Prepared, Stats, Verdict};
+use policy_runner::host::Limits;
+use report::{Instructions, Pair, SuiteResult};
 
 /// The policy and the floor measured one way, interleaved (floor, policy, floor) so that both
 /// see the same machine state; the floor's better half is kept.
@@ -42,7 +51,7 @@ fn interleaved(
 fn run_entry(
     entry: &SuiteEntry,
     modules: &Modules,
-    floor_of: impl Fn(super::Verdict) -> PathBuf,
+    floor_of: impl Fn(Verdict) -> PathBuf,
     root: &Path,
     times: (Duration, Duration),
     largest: &mut Largest,
@@ -130,7 +139,7 @@ fn write_json(
 /// Runs every benchmark of the suite against the floor modules, counts instructions under
 /// callgrind unless `count` is false, prints the tables and fails when a budget is exceeded;
 /// the JSON report goes to `json_output`.
-pub fn bench_suite(
+pub fn bench(
     suite_path: &Path,
     (warm_up, measurement): (f64, f64),
     count: bool,
