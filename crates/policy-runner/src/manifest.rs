@@ -1,12 +1,46 @@
-//! Kubewarden policy resources read from a YAML file, as `kwctl run … policy.yaml` reads them:
-//! every document a ClusterAdmissionPolicy or AdmissionPolicy of `policies.kubewarden.io/v1`,
-//! each giving a module, settings, a mode and whether it may mutate.
+//! Kubewarden policy resources read from a YAML file, as `kwctl run … policy.yaml` (kwctl 1.35)
+//! reads them: every document a ClusterAdmissionPolicy or AdmissionPolicy of
+//! `policies.kubewarden.io/v1`, each giving a module, settings, a mode, whether it may mutate and
+//! a custom rejection message. kwctl parses them with the Kubewarden SDK's CRD types, which
+//! refuse unknown fields: `spec.allowInsideAdmissionControllerNamespace` (in the CRD since
+//! Kubewarden 1.33) is one, so a manifest that sets it is refused here too, with kwctl's message.
 
-use anyhow::{anyhow, bail, Context, Result};
+mod spec;
+
 use serde::Deserialize;
 use std::path::Path;
 
-use crate::response::{AdmissionResponse, AdmissionResponseStatus};
+use crate::response::{AdmissionResponse, AdmissionResponseStatus, StatusCause};
+
+/// Why a manifest cannot be evaluated; the messages are kwctl's.
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    #[error("Cannot open YAML file {path:?}: {reason}")]
+    Open {
+        path: String,
+        reason: std::io::Error,
+    },
+    #[error("Cannot parse YAML file {path:?}: {reason}")]
+    Yaml { path: String, reason: String },
+    #[error("cannot extract ObjectReference: {0}")]
+    ObjectReference(serde_norway::Error),
+    #[error("invalid apiVersion {0:?}")]
+    ApiVersion(Option<String>),
+    #[error("unknown kind {0:?}, not a Kubewarden policy")]
+    UnknownKind(Option<String>),
+    /// kwctl evaluates groups; the runner does not (the project ships none).
+    #[error("{0} is not supported by policy-runner: evaluate its members one by one")]
+    Group(String),
+    #[error("cannot parse value into {kind}: {reason}")]
+    Parse {
+        kind: &'static str,
+        reason: serde_norway::Error,
+    },
+    #[error("CRD does not have spec, but it is required for {0}")]
+    NoSpec(&'static str),
+    #[error("Invalid settings in CRD, not an object")]
+    Settings,
+}
 
 /// One policy of a manifest.
 #[derive(Debug, Clone, PartialEq)]
@@ -21,32 +55,8 @@ pub struct ManifestPolicy {
     pub monitor: bool,
     /// `spec.mutating`.
     pub mutating: bool,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Resource {
-    api_version: Option<String>,
-    kind: Option<String>,
-    #[serde(default)]
-    metadata: Metadata,
-    spec: Option<serde_norway::Value>,
-}
-
-#[derive(Deserialize, Default)]
-struct Metadata {
-    name: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct Spec {
-    module: String,
-    #[serde(default)]
-    settings: Option<serde_json::Value>,
-    #[serde(default)]
-    mode: Option<String>,
-    #[serde(default)]
-    mutating: bool,
+    /// `spec.message`: replaces the message of a rejection, which becomes a cause.
+    pub message: Option<String>,
 }
 
 /// Whether a policy argument names a manifest rather than a module (kwctl: a `.yml` or `.yaml`
@@ -55,81 +65,67 @@ pub fn is_manifest(uri: &str) -> bool {
     !uri.contains("://") && (uri.ends_with(".yaml") || uri.ends_with(".yml"))
 }
 
-/// The policies of a manifest file, in document order.
-pub fn read(path: &Path) -> Result<Vec<ManifestPolicy>> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("Cannot open YAML file {:?}", path.display().to_string()))?;
+/// The policies of a manifest file, in document order. Like kwctl, every document must be a
+/// policy: an empty one (a trailing `---`, an empty file) has no apiVersion and is refused.
+pub fn read(path: &Path) -> Result<Vec<ManifestPolicy>, ManifestError> {
+    let shown = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|reason| ManifestError::Open {
+        path: shown.clone(),
+        reason,
+    })?;
     let mut policies = Vec::new();
-    for document in serde_norway::Deserializer::from_str(&text) {
-        let value = serde_norway::Value::deserialize(document)
-            .with_context(|| format!("Cannot parse YAML file {:?}", path.display().to_string()))?;
-        if value.is_null() {
-            continue;
-        }
+    for document in serde_norway::Deserializer::from_slice(&bytes) {
+        let value =
+            serde_norway::Value::deserialize(document).map_err(|e| ManifestError::Yaml {
+                path: shown.clone(),
+                reason: e.to_string(),
+            })?;
         policies.push(policy(value)?);
-    }
-    if policies.is_empty() {
-        bail!("{} holds no Kubewarden policy", path.display());
     }
     Ok(policies)
 }
 
-fn policy(value: serde_norway::Value) -> Result<ManifestPolicy> {
-    let resource: Resource = serde_norway::from_value(value)
-        .map_err(|e| anyhow!("cannot parse a Kubewarden policy: {e}"))?;
-    if resource.api_version.as_deref() != Some("policies.kubewarden.io/v1") {
-        bail!("invalid apiVersion {:?}", resource.api_version);
+fn policy(value: serde_norway::Value) -> Result<ManifestPolicy, ManifestError> {
+    // kwctl reads apiVersion and kind first, as an ObjectReference (other fields ignored).
+    let reference: k8s_openapi::api::core::v1::ObjectReference =
+        serde_norway::from_value(value.clone()).map_err(ManifestError::ObjectReference)?;
+    if reference.api_version.as_deref() != Some("policies.kubewarden.io/v1") {
+        return Err(ManifestError::ApiVersion(reference.api_version));
     }
-    let kind = resource.kind.unwrap_or_default();
-    match kind.as_str() {
-        "ClusterAdmissionPolicy" | "AdmissionPolicy" => {}
-        "ClusterAdmissionPolicyGroup" | "AdmissionPolicyGroup" => {
-            bail!("{kind} is not supported by policy-runner: evaluate its members one by one")
+    match reference.kind.as_deref() {
+        Some("ClusterAdmissionPolicy") => spec::cluster_admission_policy(value),
+        Some("AdmissionPolicy") => spec::admission_policy(value),
+        Some(group @ ("ClusterAdmissionPolicyGroup" | "AdmissionPolicyGroup")) => {
+            Err(ManifestError::Group(group.to_string()))
         }
-        _ => bail!("unknown kind {kind:?}, not a Kubewarden policy"),
+        _ => Err(ManifestError::UnknownKind(reference.kind)),
     }
-    let spec: Spec = resource
-        .spec
-        .map(serde_norway::from_value)
-        .transpose()
-        .map_err(|e| anyhow!("cannot parse value into {kind}: {e}"))?
-        .ok_or_else(|| anyhow!("CRD does not have spec, but it is required for {kind}"))?;
-    let settings = match spec.settings {
-        None | Some(serde_json::Value::Null) => serde_json::json!({}),
-        Some(settings @ serde_json::Value::Object(_)) => settings,
-        Some(_) => bail!("settings must be a mapping of setting names to values"),
-    };
-    let monitor = match spec.mode.as_deref() {
-        None | Some("protect") => false,
-        Some("monitor") => true,
-        Some(other) => bail!("unknown policy mode {other:?}"),
-    };
-    Ok(ManifestPolicy {
-        name: resource
-            .metadata
-            .name
-            .unwrap_or_else(|| "crd-without-name".to_string()),
-        module: spec.module,
-        settings,
-        monitor,
-        mutating: spec.mutating,
-    })
 }
 
 impl ManifestPolicy {
     /// What policy-server answers for this policy: in monitor mode every request is accepted
-    /// (no patch, no status); in protect mode a policy that is not `mutating` may not mutate.
+    /// (no patch, no status); in protect mode a policy that is not `mutating` may not mutate;
+    /// last, a rejection takes the custom message, its own becoming a cause.
     pub fn process(&self, response: AdmissionResponse) -> AdmissionResponse {
-        if self.monitor {
-            return AdmissionResponse {
-                allowed: true,
-                patch_type: None,
-                patch: None,
-                status: None,
-                ..response
-            };
+        let response = self.mutation_constraint(self.monitor_mode(response));
+        self.custom_rejection_message(response)
+    }
+
+    fn monitor_mode(&self, response: AdmissionResponse) -> AdmissionResponse {
+        if !self.monitor {
+            return response;
         }
-        if self.mutating || response.patch.is_none() {
+        AdmissionResponse {
+            allowed: true,
+            patch_type: None,
+            patch: None,
+            status: None,
+            ..response
+        }
+    }
+
+    fn mutation_constraint(&self, response: AdmissionResponse) -> AdmissionResponse {
+        if self.monitor || self.mutating || response.patch.is_none() {
             return response;
         }
         AdmissionResponse {
@@ -139,86 +135,34 @@ impl ManifestPolicy {
                     "Request rejected by policy {}. The policy attempted to mutate the request, but it is currently configured to not allow mutations.",
                     self.name
                 )),
-                code: None,
+                ..Default::default()
             }),
             patch: None,
             patch_type: None,
             ..response
         }
     }
+
+    fn custom_rejection_message(&self, response: AdmissionResponse) -> AdmissionResponse {
+        let (false, Some(message)) = (response.allowed, &self.message) else {
+            return response;
+        };
+        let status = response.status.clone().unwrap_or_default();
+        let mut details = status.details.unwrap_or_default();
+        details.causes.push(StatusCause {
+            message: Some(status.message.unwrap_or_default()),
+            ..Default::default()
+        });
+        AdmissionResponse {
+            status: Some(AdmissionResponseStatus {
+                message: Some(message.clone()),
+                details: Some(details),
+                code: status.code,
+            }),
+            ..response
+        }
+    }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use rstest::rstest;
-
-    fn write(text: &str) -> std::path::PathBuf {
-        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let index = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let path = std::env::temp_dir().join(format!(
-            "policy-runner-manifest-{}-{index}.yaml",
-            std::process::id()
-        ));
-        std::fs::write(&path, text).unwrap();
-        path
-    }
-
-    const TWO: &str = "apiVersion: policies.kubewarden.io/v1\nkind: ClusterAdmissionPolicy\nmetadata: {name: a}\nspec: {module: file:///a.wasm, settings: {x: 1}, mutating: true}\n---\napiVersion: policies.kubewarden.io/v1\nkind: AdmissionPolicy\nmetadata: {name: b, namespace: n}\nspec: {module: b.wasm, mode: monitor}\n";
-
-    #[test]
-    fn every_policy_is_read_in_order() {
-        let policies = read(&write(TWO)).unwrap();
-        assert_eq!(policies.len(), 2);
-        assert_eq!(policies[0].name, "a");
-        assert_eq!(policies[0].settings, serde_json::json!({"x": 1}));
-        assert!(policies[0].mutating && !policies[0].monitor);
-        assert_eq!(policies[1].settings, serde_json::json!({}));
-        assert!(policies[1].monitor && !policies[1].mutating);
-    }
-
-    #[rstest]
-    #[case::other_api("apiVersion: v1\nkind: ConfigMap\n", "invalid apiVersion")]
-    #[case::group(
-        "apiVersion: policies.kubewarden.io/v1\nkind: ClusterAdmissionPolicyGroup\nspec: {}\n",
-        "not supported"
-    )]
-    #[case::no_spec(
-        "apiVersion: policies.kubewarden.io/v1\nkind: ClusterAdmissionPolicy\n",
-        "does not have spec"
-    )]
-    #[case::bad_mode("apiVersion: policies.kubewarden.io/v1\nkind: ClusterAdmissionPolicy\nspec: {module: a, mode: audit}\n", "unknown policy mode")]
-    fn malformed_manifests_are_errors(#[case] text: &str, #[case] expected: &str) {
-        let error = read(&write(text)).unwrap_err().to_string();
-        assert!(error.contains(expected), "{error}");
-    }
-
-    fn mutation() -> AdmissionResponse {
-        AdmissionResponse {
-            allowed: true,
-            patch_type: Some("JSONPatch".to_string()),
-            patch: Some("W10=".to_string()),
-            ..Default::default()
-        }
-    }
-
-    #[test]
-    fn modes_and_mutation_constraint_apply() {
-        let mut policy = read(&write(TWO)).unwrap().remove(0);
-        assert_eq!(policy.process(mutation()), mutation());
-        policy.mutating = false;
-        let rejected = policy.process(mutation());
-        assert!(!rejected.allowed && rejected.patch.is_none());
-        policy.monitor = true;
-        let rejection = AdmissionResponse {
-            allowed: false,
-            status: Some(AdmissionResponseStatus {
-                message: Some("no".to_string()),
-                code: None,
-            }),
-            ..Default::default()
-        };
-        let monitored = policy.process(rejection);
-        assert!(monitored.allowed && monitored.status.is_none());
-    }
-}
+mod tests;

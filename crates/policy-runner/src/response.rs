@@ -27,8 +27,28 @@ pub struct AdmissionResponse {
 pub struct AdmissionResponseStatus {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// Only set by a manifest's custom rejection message (`spec.message`), which keeps the
+    /// policy's own message as a cause.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<StatusDetails>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<u16>,
+}
+
+/// A status's details: only `causes` is ever written (policy-evaluator's other fields stay
+/// unset and are left out).
+#[derive(Serialize, Deserialize, Debug, Default, PartialEq, Eq, Clone)]
+pub struct StatusDetails {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub causes: Vec<StatusCause>,
+}
+
+/// One cause; policy-evaluator writes all three fields, `null` included.
+#[derive(Serialize, Deserialize, Debug, Default, PartialEq, Eq, Clone)]
+pub struct StatusCause {
+    pub reason: Option<String>,
+    pub message: Option<String>,
+    pub field: Option<String>,
 }
 
 impl AdmissionResponse {
@@ -40,6 +60,7 @@ impl AdmissionResponse {
             status: Some(AdmissionResponseStatus {
                 message: Some(format!("internal server error: {message}")),
                 code: Some(500),
+                ..Default::default()
             }),
             ..Default::default()
         }
@@ -59,7 +80,7 @@ impl AdmissionResponse {
                     allowed: false,
                     status: Some(AdmissionResponseStatus {
                         message: Some("Incoming object is null, which happens only with DELETE operations, but the policy is attempting a mutation. This is not allowed".to_string()),
-                        code: None,
+                        ..Default::default()
                     }),
                     ..Default::default()
                 });
@@ -80,6 +101,7 @@ impl AdmissionResponse {
             AdmissionResponseStatus {
                 message: response.message,
                 code: response.code,
+                ..Default::default()
             },
         );
         Ok(AdmissionResponse {

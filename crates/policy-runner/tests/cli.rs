@@ -2,36 +2,14 @@
 
 mod common;
 
-use common::{runner, workspace};
+use common::{runner, test_guest, workspace};
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
-use std::sync::OnceLock;
 
 use base64::Engine as _;
 use rstest::rstest;
 use serde_json::{json, Value};
-
-/// Builds the test guest once per test run.
-fn test_guest() -> &'static Path {
-    static GUEST: OnceLock<PathBuf> = OnceLock::new();
-    GUEST.get_or_init(|| {
-        let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string()))
-            .args([
-                "build",
-                "--release",
-                "--target",
-                "wasm32-wasip1",
-                "-p",
-                "test-guest",
-            ])
-            .current_dir(workspace())
-            .status()
-            .expect("cannot run cargo to build the test guest");
-        assert!(status.success(), "building the test guest failed");
-        workspace().join("target/wasm32-wasip1/release/test_guest.wasm")
-    })
-}
 
 fn scratch(name: &str) -> PathBuf {
     let dir = workspace().join("target/policy-runner-tests");

@@ -1,5 +1,5 @@
 //! `run`: evaluates a request against a policy, like `kwctl run`; or against every policy of a
-//! YAML file of Kubewarden resources, in turn, like `kwctl run … policy.yaml`.
+//! YAML file of Kubewarden resources, in turn, like `kwctl run … policy.yaml` (kwctl 1.35).
 
 use anyhow::{Context, Result};
 use std::path::Path;
@@ -12,21 +12,25 @@ use crate::request::{build_admission_request, AdmissionRequest};
 use crate::response::AdmissionResponse;
 
 /// Prints the policy's AdmissionResponse for the request (one line per policy of a manifest).
+/// As kwctl, the policies (a manifest, or the settings) are read before the request, and every
+/// policy of a manifest is read before any is evaluated: a manifest kwctl refuses prints nothing.
 pub fn run(args: &EvaluationArgs) -> Result<()> {
-    let request = build_admission_request(read_request(&args.request_path)?)?;
     let limits = limits(args)?;
     if manifest::is_manifest(&args.uri) {
+        let policies = manifest::read(Path::new(&args.uri))?;
         // kwctl's rule: a manifest brings its own settings; the settings flags are ignored.
         if args.settings_path.is_some() || args.settings_json.is_some() {
             eprintln!("settings flags are ignored: each policy of the manifest brings its own");
         }
-        for policy in manifest::read(Path::new(&args.uri))? {
+        let request = build_admission_request(read_request(&args.request_path)?)?;
+        for policy in policies {
             let response = evaluate(&policy.module, &request, &policy.settings, limits)?;
             println!("{}", serde_json::to_string(&policy.process(response))?);
         }
         return Ok(());
     }
     let settings = read_settings(args)?;
+    let request = build_admission_request(read_request(&args.request_path)?)?;
     let response = evaluate(&args.uri, &request, &settings, limits)?;
     println!("{}", serde_json::to_string(&response)?);
     Ok(())

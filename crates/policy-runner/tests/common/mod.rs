@@ -5,6 +5,7 @@ pub mod crd;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
 
 /// The repository root.
 pub fn workspace() -> PathBuf {
@@ -35,4 +36,25 @@ pub fn runner(args: &[&str]) -> Output {
 pub fn annotated(policy: &str) -> Option<PathBuf> {
     let path = workspace().join(format!("policies/{policy}/annotated-policy.wasm"));
     path.exists().then_some(path)
+}
+
+/// The test-only guest (crates/test-guest), built once per test binary.
+pub fn test_guest() -> &'static Path {
+    static GUEST: OnceLock<PathBuf> = OnceLock::new();
+    GUEST.get_or_init(|| {
+        let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string()))
+            .args([
+                "build",
+                "--release",
+                "--target",
+                "wasm32-wasip1",
+                "-p",
+                "test-guest",
+            ])
+            .current_dir(workspace())
+            .status()
+            .expect("cannot run cargo to build the test guest");
+        assert!(status.success(), "building the test guest failed");
+        workspace().join("target/wasm32-wasip1/release/test_guest.wasm")
+    })
 }
