@@ -64,20 +64,42 @@ assert_invalid_settings() {
   fi
 }
 
-# evaluate_manifest MANIFEST REQUEST_PATH [SED_EXPRESSION]
-# Evaluates deploy/MANIFEST as deployed (`run` on the manifest: its settings, mode and mutating
-# flag), with each module pointed at the local build; SED_EXPRESSION edits the manifest first.
-# One response line per policy of the manifest lands in $output.
-evaluate_manifest() {
-  local manifest="$1" request="$2" edit="${3:-}"
+# local_manifest MANIFEST: copies deploy/MANIFEST into the test's folder with each module pointed
+# at the local build, unchanged otherwise; prints the copy's path.
+local_manifest() {
+  local manifest="$1"
   local local_copy="$BATS_TEST_TMPDIR/$manifest"
   sed -E "s|module: registry://ghcr.io/antrea-kubewarden/policies/([a-z-]+):v[0-9.]+|module: file://$ROOT/policies/\\1/annotated-policy.wasm|" \
     "$ROOT/deploy/$manifest" >"$local_copy"
-  if [ -n "$edit" ]; then sed -i -E "$edit" "$local_copy"; fi
-  run --separate-stderr "$KWCTL" run --request-path "$request" "$local_copy"
+  echo "$local_copy"
+}
+
+# run_manifest MANIFEST_PATH REQUEST_PATH: `run` on a manifest file; stdout lands in $output (one
+# response line per policy), stderr in $stderr, the exit code in $status.
+run_manifest() {
+  run --separate-stderr "$KWCTL" run --request-path "$2" "$1"
   echo "status: $status"
   echo "stdout: $output"
   echo "stderr: $stderr"
+}
+
+# evaluate_manifest MANIFEST REQUEST_PATH [SED_EXPRESSION]
+# Evaluates deploy/MANIFEST as deployed (`run` on the manifest: its settings, mode and mutating
+# flag), with each module pointed at the local build, as kwctl 1.35 can read it: without
+# spec.allowInsideAdmissionControllerNamespace. That field is in the CRD since Kubewarden 1.33,
+# but kwctl 1.35's policy parser does not know it and refuses the whole file (the runner does the
+# same; deploy-manifests.bats holds both to that refusal). It only tells policy-server which
+# namespaces a policy sees, nothing `run` evaluates. It is removed with sed, not a YAML tool: it is
+# one `key: value` line of a spec in each manifest, and sed needs nothing the suites do not
+# already use (`yq` is a different program on different distributions). SED_EXPRESSION edits the
+# manifest next. One response line per policy of the manifest lands in $output.
+evaluate_manifest() {
+  local manifest="$1" request="$2" edit="${3:-}"
+  local local_copy
+  local_copy="$(local_manifest "$manifest")"
+  sed -i -E '/^[[:space:]]+allowInsideAdmissionControllerNamespace:/d' "$local_copy"
+  if [ -n "$edit" ]; then sed -i -E "$edit" "$local_copy"; fi
+  run_manifest "$local_copy" "$request"
 }
 
 # responses_allowed: the `allowed` of every response line, space separated

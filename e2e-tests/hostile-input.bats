@@ -101,7 +101,7 @@ assert_one_line_error() {
   for cut in 1 100 2000; do
     make_request truncated.json "json.dumps(base)[:-$cut]"
     run_policy "$STATUS" "$BATS_TEST_TMPDIR/truncated.json"
-    # kwctl 1.31 and the runner both print serde_json's message alone, e.g.
+    # kwctl 1.35 and the runner both print serde_json's message alone, e.g.
     # `Error: EOF while parsing an object at line 119 column 7`.
     assert_one_line_error "EOF while parsing"
   done
