@@ -5,6 +5,7 @@
 //! Nothing is cached across requests: policy-server evaluates every request in a fresh instance,
 //! where such a cache never hits.
 
+use std::borrow::Cow;
 use std::rc::Rc;
 
 use json_scan::Raw;
@@ -64,17 +65,51 @@ impl<'a, S: DeserializeOwned + Default> LazySettings<'a, S> {
     /// caller's default applies) or the settings are. For what every request must know (who is
     /// restricted, which Pods are reviewed) before the rest of the settings matters.
     pub fn member<T: DeserializeOwned>(&self, name: &str) -> Result<Option<T>, RequestError> {
-        let Some(raw) = self.raw else {
+        let [member] = self.members([name])?;
+        parse_member(member, name)
+    }
+
+    /// Several members of the settings, found in one pass and not parsed (see
+    /// [`parse_member`]); `None` when absent or `null`, or the settings are.
+    pub fn members<const N: usize>(
+        &self,
+        names: [&str; N],
+    ) -> Result<[Option<Raw<'a>>; N], RequestError> {
+        match self.raw {
+            Some(raw) => raw
+                .pick(names)
+                .map_err(|e| RequestError::Settings(e.to_string())),
+            None => Ok([None; N]),
+        }
+    }
+
+    /// A member that is a list of strings, read without building owned strings (a string with
+    /// escapes excepted): for the usernames a request is checked against. `None` when absent
+    /// or `null`; anything but a list of strings is an error.
+    pub fn member_strings(&self, name: &str) -> Result<Option<Vec<Cow<'a, str>>>, RequestError> {
+        let [member] = self.members([name])?;
+        let Some(list) = member else {
             return Ok(None);
         };
-        let [member] = raw
-            .pick([name])
-            .map_err(|e| RequestError::Settings(e.to_string()))?;
-        member
-            .map(|raw| raw.parse())
-            .transpose()
-            .map_err(|e| RequestError::Settings(format!("{name}: {e}")))
+        let not_strings = || RequestError::Settings(format!("{name}: expected a list of strings"));
+        list.elements()
+            .map_err(|_| not_strings())?
+            .into_iter()
+            .map(|element| element.as_str().ok_or_else(not_strings))
+            .collect::<Result<_, _>>()
+            .map(Some)
     }
+}
+
+/// A settings member found by [`LazySettings::members`], parsed; `name` names it in the error.
+pub fn parse_member<T: DeserializeOwned>(
+    member: Option<Raw<'_>>,
+    name: &str,
+) -> Result<Option<T>, RequestError> {
+    member
+        .map(|raw| raw.parse())
+        .transpose()
+        .map_err(|e| RequestError::Settings(format!("{name}: {e}")))
 }
 
 #[cfg(test)]
@@ -143,6 +178,13 @@ mod tests {
         assert!(error.to_string().starts_with(
             "cannot parse the admission request: invalid settings: unknown field `limits`"
         ));
+        let error = lazy(r#"{"names": ["a", 1]}"#)
+            .member_strings("names")
+            .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "cannot parse the admission request: invalid settings: names: expected a list of strings"
+        );
         let error = lazy(r#"{"limit": "3"}"#).member::<u8>("limit").unwrap_err();
         assert!(error.to_string().starts_with(
             "cannot parse the admission request: invalid settings: limit: invalid type"

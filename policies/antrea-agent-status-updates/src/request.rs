@@ -48,9 +48,8 @@ pub fn restricts(
     settings: &LazySettings<'_, Settings>,
     username: &str,
 ) -> Result<bool, RequestError> {
-    let usernames: Vec<Cow<'_, str>> = match settings.member("usernames")? {
-        Some(usernames) => usernames,
-        None => default_usernames().into_iter().map(Cow::Owned).collect(),
-    };
-    Ok(usernames.iter().any(|u| u == username))
+    Ok(match settings.member_strings("usernames")? {
+        Some(usernames) => usernames.iter().any(|u| u == username),
+        None => default_usernames().iter().any(|u| u == username),
+    })
 }

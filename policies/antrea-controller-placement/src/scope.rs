@@ -2,6 +2,7 @@
 //! evaluates each request in a fresh instance, so only the two settings members that say it are
 //! parsed for a Pod that is not a controller's, never the requirements and tolerations.
 
+use policy_glue::settings::parse_member;
 use policy_glue::{LazySettings, RequestError};
 
 use crate::settings::{default_controllers, Controller, Settings};
@@ -16,11 +17,11 @@ pub struct Scope {
 impl Scope {
     /// `controllers` and `checkWorkloads` of the request's settings, with their defaults.
     pub fn read(settings: &LazySettings<'_, Settings>) -> Result<Self, RequestError> {
+        let [controllers, check_workloads] = settings.members(["controllers", "checkWorkloads"])?;
         Ok(Scope {
-            controllers: settings
-                .member("controllers")?
+            controllers: parse_member(controllers, "controllers")?
                 .unwrap_or_else(default_controllers),
-            check_workloads: settings.member("checkWorkloads")?.unwrap_or_default(),
+            check_workloads: parse_member(check_workloads, "checkWorkloads")?.unwrap_or_default(),
         })
     }
 
