@@ -6,6 +6,7 @@ load helpers
 
 STATUS="$ROOT/policies/antrea-agent-status-updates"
 HOSTPATH="$ROOT/policies/antrea-hostpath-guard"
+PLACEMENT="$ROOT/policies/antrea-controller-placement"
 TEST_GUEST="$ROOT/target/wasm32-wasip1/release/test_guest.wasm"
 
 # make_request NAME PYTHON_EXPRESSION: writes the request built by the expression (which sees
@@ -88,13 +89,17 @@ assert_one_line_error() {
   assert_rejected "changed spec.terminationGracePeriodSeconds"
 }
 
-@test "object of the wrong type is rejected by both policies" {
+@test "object of the wrong type is rejected by the three policies" {
   make_request wrong-type.json "dict(base, object=[1, 2, 3])"
   run_policy "$STATUS" "$BATS_TEST_TMPDIR/wrong-type.json"
   assert_rejected "request.object is not a JSON object: found a list"
   make_request wrong-type-pod.json "dict(base, operation='CREATE', object='a pod')"
   run_policy "$HOSTPATH" "$BATS_TEST_TMPDIR/wrong-type-pod.json"
   assert_rejected "Pod tenant-a/web-1 cannot be checked: request.object is not a JSON object"
+  # Placement reads a Pod only in a controller's namespace.
+  make_request wrong-type-controller.json "dict(base, operation='CREATE', namespace='kube-system', object='a pod')"
+  run_policy "$PLACEMENT" "$BATS_TEST_TMPDIR/wrong-type-controller.json"
+  assert_rejected "cannot parse the admission request: object: expected a JSON object"
 }
 
 @test "truncated requests are refused with one line" {
