@@ -92,7 +92,11 @@ fn vendored_crds_are_kubewardens() {
     for line in sums.lines() {
         let (sum, file) = line.split_once("  ").expect("`<sha256>  <file>` lines");
         let bytes = std::fs::read(crd_dir().join(file)).unwrap();
-        assert_eq!(format!("{:x}", Sha256::digest(&bytes)), sum, "{file} was edited");
+        assert_eq!(
+            format!("{:x}", Sha256::digest(&bytes)),
+            sum,
+            "{file} was edited"
+        );
         listed.push(file);
     }
     let mut files: Vec<String> = std::fs::read_dir(crd_dir())

@@ -58,59 +58,53 @@ fn empty_settings() -> RawExtension {
     RawExtension(serde_json::json!({}))
 }
 
-/// `ClusterAdmissionPolicySpec`.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[allow(dead_code)] // fields the API server or policy-server use, parsed for kwctl's checks
-struct ClusterSpec {
-    background_audit: Option<bool>,
-    failure_policy: Option<FailurePolicy>,
-    match_conditions: Option<Vec<MatchCondition>>,
-    match_policy: Option<MatchPolicy>,
-    mode: Option<PolicyMode>,
-    module: String,
-    #[serde(default)]
-    mutating: bool,
-    object_selector: Option<LabelSelector>,
-    #[serde(default)]
-    policy_server: String,
-    rules: Option<Vec<RuleWithOperations>>,
-    #[serde(default = "empty_settings")]
-    settings: RawExtension,
-    side_effects: Option<SideEffects>,
-    timeout_seconds: Option<i32>,
-    timeout_eval_seconds: Option<i32>,
-    namespace_selector: Option<LabelSelector>,
-    #[serde(default)]
-    context_aware_resources: Vec<ContextAwareResource>,
-    message: Option<String>,
+/// A policy spec as kwctl 1.35's parser (the SDK's types) knows it: the members every spec has,
+/// then `$extra`, then `message`, in the SDK's order, so serde names the known fields in
+/// kwctl's order when it refuses one.
+macro_rules! policy_spec {
+    ($(#[$doc:meta])* $name:ident { $($extra:tt)* }) => {
+        $(#[$doc])*
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase", deny_unknown_fields)]
+        #[allow(dead_code)] // fields the API server or policy-server use, parsed for kwctl's checks
+        struct $name {
+            background_audit: Option<bool>,
+            failure_policy: Option<FailurePolicy>,
+            match_conditions: Option<Vec<MatchCondition>>,
+            match_policy: Option<MatchPolicy>,
+            mode: Option<PolicyMode>,
+            module: String,
+            #[serde(default)]
+            mutating: bool,
+            object_selector: Option<LabelSelector>,
+            #[serde(default)]
+            policy_server: String,
+            rules: Option<Vec<RuleWithOperations>>,
+            #[serde(default = "empty_settings")]
+            settings: RawExtension,
+            side_effects: Option<SideEffects>,
+            timeout_seconds: Option<i32>,
+            timeout_eval_seconds: Option<i32>,
+            $($extra)*
+            message: Option<String>,
+        }
+    };
 }
 
-/// `AdmissionPolicySpec`: a ClusterAdmissionPolicy's but for `namespaceSelector` and
-/// `contextAwareResources`.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[allow(dead_code)] // fields the API server or policy-server use, parsed for kwctl's checks
-struct NamespacedSpec {
-    background_audit: Option<bool>,
-    failure_policy: Option<FailurePolicy>,
-    match_conditions: Option<Vec<MatchCondition>>,
-    match_policy: Option<MatchPolicy>,
-    mode: Option<PolicyMode>,
-    module: String,
-    #[serde(default)]
-    mutating: bool,
-    object_selector: Option<LabelSelector>,
-    #[serde(default)]
-    policy_server: String,
-    rules: Option<Vec<RuleWithOperations>>,
-    #[serde(default = "empty_settings")]
-    settings: RawExtension,
-    side_effects: Option<SideEffects>,
-    timeout_seconds: Option<i32>,
-    timeout_eval_seconds: Option<i32>,
-    message: Option<String>,
-}
+policy_spec!(
+    /// `ClusterAdmissionPolicySpec`.
+    ClusterSpec {
+        namespace_selector: Option<LabelSelector>,
+        #[serde(default)]
+        context_aware_resources: Vec<ContextAwareResource>,
+    }
+);
+
+policy_spec!(
+    /// `AdmissionPolicySpec`: a ClusterAdmissionPolicy's but for `namespaceSelector` and
+    /// `contextAwareResources`.
+    NamespacedSpec {}
+);
 
 /// What the runner uses of either spec.
 struct Used {
