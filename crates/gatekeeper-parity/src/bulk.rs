@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde_json::{json, Value};
 
-use crate::{audited, stored, yaml};
+use crate::{audited, stored, yaml, MessageKind};
 
 /// What Gatekeeper must find in a case: nothing, or a violation (whose message matches the
 /// regular expression, when the Kubewarden rejection's kind has one).
@@ -23,7 +23,7 @@ impl Expect {
     /// The Kubewarden verdict as an expectation: a rejection's message is classified by the
     /// first of `kinds` (a fragment of the Kubewarden message, the expression Gatekeeper's
     /// message must match) whose fragment it contains.
-    pub fn of(verdict: &Result<(), String>, kinds: &[(&str, &'static str)]) -> Expect {
+    pub fn of(verdict: &Result<(), String>, kinds: &[MessageKind]) -> Expect {
         match verdict {
             Ok(()) => Expect::Allowed,
             Err(message) => Expect::Rejected(

@@ -10,7 +10,10 @@ use std::path::{Path, PathBuf};
 use serde_json::{json, Value};
 
 pub mod bulk;
+mod kinds;
 pub mod regressions;
+
+pub use kinds::{message_kinds, MessageKind};
 
 /// The repository root.
 pub fn workspace() -> PathBuf {
@@ -28,6 +31,10 @@ pub fn yaml(path: &str) -> Value {
 pub struct Template {
     engine: regorus::Engine,
     package: String,
+    /// The rule's message kinds.
+    kinds: &'static [MessageKind],
+    /// Their expressions, compiled.
+    expressions: Vec<regex::Regex>,
 }
 
 impl Template {
@@ -44,7 +51,32 @@ impl Template {
         let package = engine
             .add_policy(format!("{policy}.rego"), rego)
             .unwrap_or_else(|e| panic!("{policy}: {e}"));
-        Template { engine, package }
+        let kinds = message_kinds(policy);
+        let expressions = kinds
+            .iter()
+            .map(|(_, expression)| regex::Regex::new(expression).expect("a valid expression"))
+            .collect();
+        Template {
+            engine,
+            package,
+            kinds,
+            expressions,
+        }
+    }
+
+    /// Whether `violations` are what Gatekeeper must find for the Kubewarden `verdict`: none
+    /// for an acceptance; for a rejection at least one, and one of the rejection's kind when
+    /// its message has a kind.
+    fn expected(&self, verdict: &Result<(), String>, violations: &[String]) -> bool {
+        match bulk::Expect::of(verdict, self.kinds) {
+            bulk::Expect::Allowed => violations.is_empty(),
+            bulk::Expect::Rejected(None) => !violations.is_empty(),
+            bulk::Expect::Rejected(Some(expression)) => {
+                let index = self.kinds.iter().position(|k| k.1 == expression);
+                let compiled = &self.expressions[index.expect("one of the rule's kinds")];
+                violations.iter().any(|v| compiled.is_match(v))
+            }
+        }
     }
 
     /// The violation messages for a request (an AdmissionRequest) under these parameters.
@@ -93,7 +125,8 @@ pub fn kubewarden<E: std::fmt::Display>(
     .map_err(|r| r.to_string())
 }
 
-/// Whether both editions agree: the Kubewarden policy accepts ⇔ the template has no violation.
+/// Whether both editions agree: the Kubewarden policy accepts ⇔ the template has no violation,
+/// and a rejection of a known kind (`message_kinds`) has a violation of that kind.
 pub fn agree<E: std::fmt::Display>(
     template: &mut Template,
     evaluate: fn(&[u8]) -> Result<(), E>,
@@ -102,7 +135,7 @@ pub fn agree<E: std::fmt::Display>(
 ) -> Result<(), String> {
     let kubewarden = kubewarden(evaluate, request, settings);
     let violations = template.violations(request, settings);
-    if kubewarden.is_ok() == violations.is_empty() {
+    if template.expected(&kubewarden, &violations) {
         return Ok(());
     }
     Err(format!(

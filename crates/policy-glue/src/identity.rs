@@ -51,6 +51,24 @@ impl NamespacedServiceAccount {
     }
 }
 
+/// Whether some identity in `list` lives in `namespace`: only then is a Pod's ServiceAccount
+/// worth resolving.
+pub fn any_in_namespace(list: &[NamespacedServiceAccount], namespace: &str) -> bool {
+    list.iter().any(|identity| identity.namespace == namespace)
+}
+
+/// Whether a Pod running as `service_account` in `namespace` is one of `list`.
+pub fn contains(list: &[NamespacedServiceAccount], namespace: &str, service_account: &str) -> bool {
+    list.iter()
+        .any(|identity| identity.is(namespace, service_account))
+}
+
+/// Checks every identity in `list`; `setting` names the list in messages.
+pub fn validate_all(list: &[NamespacedServiceAccount], setting: &str) -> Result<(), String> {
+    list.iter()
+        .try_for_each(|identity| identity.validate(setting))
+}
+
 /// Whether `name` is a DNS-1123 label (a namespace name): at most 63 lower-case alphanumerics
 /// or `-`, starting and ending alphanumeric.
 pub fn dns1123_label(name: &str) -> bool {
@@ -107,6 +125,25 @@ mod tests {
         assert_eq!(
             identity.validate("exemptions"),
             expected.map_err(str::to_string)
+        );
+    }
+
+    #[test]
+    fn lists() {
+        let list = [
+            NamespacedServiceAccount::new("kube-system", "antrea-agent"),
+            NamespacedServiceAccount::new("antrea", "agent"),
+        ];
+        assert!(any_in_namespace(&list, "antrea"));
+        assert!(!any_in_namespace(&list, "default"));
+        assert!(contains(&list, "kube-system", "antrea-agent"));
+        assert!(!contains(&list, "kube-system", "agent"));
+        assert!(!contains(&[], "kube-system", "antrea-agent"));
+        assert_eq!(validate_all(&list, "controllers"), Ok(()));
+        let invalid = [list[0].clone(), NamespacedServiceAccount::new("", "a")];
+        assert_eq!(
+            validate_all(&invalid, "controllers"),
+            Err("controllers need a non-empty namespace and serviceAccountName".to_string())
         );
     }
 

@@ -3,7 +3,7 @@
 //! parsed for a Pod that is not a controller's, never the requirements and tolerations.
 
 use policy_glue::settings::parse_member;
-use policy_glue::{LazySettings, RequestError};
+use policy_glue::{identity, LazySettings, RequestError};
 
 use crate::settings::{default_controllers, Controller, Settings};
 
@@ -27,14 +27,12 @@ impl Scope {
 
     /// Whether some controller runs in `namespace`: only then does a ServiceAccount matter.
     pub fn names_namespace(&self, namespace: &str) -> bool {
-        self.controllers.iter().any(|c| c.namespace == namespace)
+        identity::any_in_namespace(&self.controllers, namespace)
     }
 
     /// Whether a Pod running as `service_account` in `namespace` is a controller.
     pub fn names(&self, namespace: &str, service_account: &str) -> bool {
-        self.controllers
-            .iter()
-            .any(|c| c.is(namespace, service_account))
+        identity::contains(&self.controllers, namespace, service_account)
     }
 }
 

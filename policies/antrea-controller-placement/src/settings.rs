@@ -1,6 +1,6 @@
 //! Settings of the policy. Unknown keys are an error, so a typo cannot silently disable a rule.
 
-use policy_glue::identity::dns1123_subdomain;
+use policy_glue::identity::{self, dns1123_subdomain};
 use policy_glue::NamespacedServiceAccount;
 use serde::{Deserialize, Serialize};
 
@@ -176,9 +176,7 @@ impl kubewarden_policy_sdk::settings::Validatable for Settings {
         if self.controllers.is_empty() {
             return Err("controllers must name at least one controller".to_string());
         }
-        for controller in &self.controllers {
-            controller.validate("controllers")?;
-        }
+        identity::validate_all(&self.controllers, "controllers")?;
         if self.secure_nodes.is_empty() {
             return Err("secureNodes must name at least one requirement".to_string());
         }

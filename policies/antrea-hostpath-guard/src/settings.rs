@@ -1,6 +1,6 @@
 //! Settings of the policy. Unknown keys are an error, so a typo cannot silently disable a rule.
 
-use policy_glue::NamespacedServiceAccount;
+use policy_glue::{identity, NamespacedServiceAccount};
 use serde::{Deserialize, Serialize};
 
 use crate::paths::{expand_protected, NormalPath};
@@ -114,9 +114,7 @@ impl kubewarden_policy_sdk::settings::Validatable for Settings {
                 check_absolute("equivalentPaths", path)?;
             }
         }
-        for exemption in &self.exemptions {
-            exemption.validate("exemptions")?;
-        }
+        identity::validate_all(&self.exemptions, "exemptions")?;
         for (field, names, group) in [
             ("exemptUsernames", &self.exempt_usernames, false),
             ("exemptGroups", &self.exempt_groups, true),
@@ -180,14 +178,12 @@ impl Default for Rules {
 impl Rules {
     /// Whether some exemption names `namespace`: only then does a ServiceAccount matter.
     pub fn exempts_namespace(&self, namespace: &str) -> bool {
-        self.exemptions.iter().any(|e| e.namespace == namespace)
+        identity::any_in_namespace(&self.exemptions, namespace)
     }
 
     /// Whether a Pod running as `service_account` in `namespace` is exempt.
     pub fn exempt(&self, namespace: &str, service_account: &str) -> bool {
-        self.exemptions
-            .iter()
-            .any(|e| e.is(namespace, service_account))
+        identity::contains(&self.exemptions, namespace, service_account)
     }
 
     /// Whether a requester (username and groups) is exempt for the Pods it creates directly.

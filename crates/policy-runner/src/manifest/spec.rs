@@ -88,6 +88,18 @@ macro_rules! policy_spec {
             $($extra)*
             message: Option<String>,
         }
+
+        impl From<$name> for Used {
+            fn from(spec: $name) -> Self {
+                Used {
+                    module: spec.module,
+                    settings: spec.settings,
+                    mode: spec.mode,
+                    mutating: spec.mutating,
+                    message: spec.message,
+                }
+            }
+        }
     };
 }
 
@@ -118,31 +130,15 @@ struct Used {
 pub(super) fn cluster_admission_policy(
     value: serde_norway::Value,
 ) -> Result<ManifestPolicy, ManifestError> {
-    const KIND: &str = "ClusterAdmissionPolicy";
-    let (metadata, spec) = resource::<ClusterSpec>(value, KIND)?;
-    let used = Used {
-        module: spec.module,
-        settings: spec.settings,
-        mode: spec.mode,
-        mutating: spec.mutating,
-        message: spec.message,
-    };
-    manifest_policy(metadata, used)
+    let (metadata, spec) = resource::<ClusterSpec>(value, "ClusterAdmissionPolicy")?;
+    manifest_policy(metadata, spec.into())
 }
 
 pub(super) fn admission_policy(
     value: serde_norway::Value,
 ) -> Result<ManifestPolicy, ManifestError> {
-    const KIND: &str = "AdmissionPolicy";
-    let (metadata, spec) = resource::<NamespacedSpec>(value, KIND)?;
-    let used = Used {
-        module: spec.module,
-        settings: spec.settings,
-        mode: spec.mode,
-        mutating: spec.mutating,
-        message: spec.message,
-    };
-    manifest_policy(metadata, used)
+    let (metadata, spec) = resource::<NamespacedSpec>(value, "AdmissionPolicy")?;
+    manifest_policy(metadata, spec.into())
 }
 
 fn resource<Spec: for<'de> Deserialize<'de>>(
