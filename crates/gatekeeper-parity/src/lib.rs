@@ -5,6 +5,7 @@
 
 #![warn(missing_docs)]
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
@@ -33,8 +34,8 @@ pub struct Template {
     package: String,
     /// The rule's message kinds.
     kinds: &'static [MessageKind],
-    /// Their expressions, compiled.
-    expressions: Vec<regex::Regex>,
+    /// Their expressions, compiled, by expression.
+    expressions: HashMap<&'static str, regex::Regex>,
 }
 
 impl Template {
@@ -54,7 +55,10 @@ impl Template {
         let kinds = message_kinds(policy);
         let expressions = kinds
             .iter()
-            .map(|(_, expression)| regex::Regex::new(expression).expect("a valid expression"))
+            .map(|(_, expression)| {
+                let compiled = regex::Regex::new(expression).expect("a valid expression");
+                (*expression, compiled)
+            })
             .collect();
         Template {
             engine,
@@ -72,8 +76,7 @@ impl Template {
             bulk::Expect::Allowed => violations.is_empty(),
             bulk::Expect::Rejected(None) => !violations.is_empty(),
             bulk::Expect::Rejected(Some(expression)) => {
-                let index = self.kinds.iter().position(|k| k.1 == expression);
-                let compiled = &self.expressions[index.expect("one of the rule's kinds")];
+                let compiled = &self.expressions[expression];
                 violations.iter().any(|v| compiled.is_match(v))
             }
         }

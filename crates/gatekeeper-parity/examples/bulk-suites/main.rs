@@ -131,13 +131,8 @@ fn settings_buckets(rule: &Rule, runner: &mut TestRunner) -> Vec<Bucket> {
 
 /// The cases of one request under a bucket's settings; false when gator cannot review it.
 fn add(rule: &Rule, bucket: &mut Bucket, name: &str, request: &Value, stored_too: bool) -> bool {
-    let parameters = &bucket.parameters;
-    let verdict = |request: &Value| {
-        Expect::of(
-            &(rule.evaluate)(request, parameters),
-            message_kinds(rule.name),
-        )
-    };
+    let (parameters, kinds) = (&bucket.parameters, message_kinds(rule.name));
+    let verdict = |request: &Value| Expect::of(&(rule.evaluate)(request, parameters), kinds);
     let cases = bulk::cases(name, request, stored_too, verdict);
     let added = !cases.is_empty();
     bucket.cases.extend(cases);
